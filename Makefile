@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_STAMP := var/.demo-loaded
+
+.PHONY: run test install lint format check serve worker beat demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	@mkdir -p var
+	@if [ ! -f $(DEMO_STAMP) ]; then $(BIN)/python manage.py demo && touch $(DEMO_STAMP); fi
+	FETCH_ALLOW_PRIVATE_NETWORKS=$${FETCH_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: install what the tests need, then run them
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(STAMP)
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: $(STAMP)
+	$(BIN)/celery -A digest worker --pool=prefork --loglevel=INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A digest beat --loglevel=INFO
+
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles test-artifacts

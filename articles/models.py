@@ -1,0 +1,265 @@
+"""Topics, sources, articles and events: what ingestion stores and readers see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+
+from digest.models import TimestampedModel
+
+# A source failing this many polls in a row is flagged in the admin.
+SOURCE_FLAG_AFTER_FAILURES = 5
+
+
+class Topic(TimestampedModel):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    keywords = models.TextField(
+        blank=True,
+        help_text="Words or phrases that suggest this topic, one per line. Matched as "
+        "whole words, case-insensitively; a match in the title counts more than in the body.",
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order on the site; low first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class SourceQuerySet(models.QuerySet):
+    def active(self) -> SourceQuerySet:
+        return self.filter(active=True)
+
+    def due(self, now=None) -> SourceQuerySet:
+        now = now or timezone.now()
+        return self.active().filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+
+
+class Source(TimestampedModel):
+    class Kind(models.TextChoices):
+        FEED = "feed", "RSS/Atom feed"
+        PAGE = "page", "Single article page"
+        ICAL = "ical", "iCalendar (events)"
+
+    class Category(models.TextChoices):
+        NEWS = "news", "News"
+        ANALYSIS = "analysis", "Analysis / blog"
+        EVENTS = "events", "Events"
+
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000, unique=True, help_text="The feed, page or .ics URL.")
+    site_url = models.URLField(max_length=2000, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FEED)
+    category = models.CharField(
+        max_length=10,
+        choices=Category.choices,
+        default=Category.NEWS,
+        help_text="Analysis and blog sources feed the Reading corner when an issue is drafted.",
+    )
+    active = models.BooleanField(default=True)
+    default_topics = models.ManyToManyField(Topic, blank=True, related_name="default_for_sources")
+    poll_interval = models.DurationField(default=timedelta(hours=1))
+    strip_patterns = models.TextField(
+        blank=True,
+        help_text="Extra text to remove from this source's articles, one regular expression "
+        "per line (matched against each paragraph).",
+    )
+
+    # Fetch state, written only by the poller.
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    poll_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a poll runs; guards against two at once."
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(poll_interval__gt=timedelta(0)), name="source_poll_interval_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_flagged(self) -> bool:
+        return self.consecutive_failures >= SOURCE_FLAG_AFTER_FAILURES
+
+
+class StoryGroup(TimestampedModel):
+    """Near-duplicate articles: the same story as reported by several outlets."""
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Story group {self.pk}"
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        return self.filter(published_at__isnull=False, published_at__lte=Now())
+
+    def in_period(self, start, end) -> ArticleQuerySet:
+        """Articles published on dates start..end inclusive (dates or datetimes)."""
+        return self.filter(published_at__date__gte=start, published_at__date__lte=end)
+
+    def for_topic(self, topic: Topic) -> ArticleQuerySet:
+        return self.filter(topics=topic)
+
+    def unused(self) -> ArticleQuerySet:
+        return self.exclude(issue_items__isnull=False)
+
+
+class Article(TimestampedModel):
+    class Extraction(models.TextChoices):
+        PENDING = "pending", "Pending"
+        EXTRACTED = "extracted", "Extracted from page"
+        FEED_ONLY = "feed_only", "Feed content kept (extraction failed)"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="articles")
+    canonical_url = models.URLField(max_length=2000, unique=True)
+    guid = models.CharField(max_length=1000, blank=True)
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=200, blank=True)
+    summary = models.TextField(blank=True, help_text="Sanitised HTML from the feed.")
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML of the full text.")
+    body_text = models.TextField(blank=True)
+    image_url = models.URLField(max_length=2000, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=20, blank=True)
+    extraction_status = models.CharField(
+        max_length=10, choices=Extraction.choices, default=Extraction.PENDING
+    )
+    extraction_error = models.TextField(blank=True)
+    topics = models.ManyToManyField(
+        Topic, through="ArticleTopic", blank=True, related_name="articles"
+    )
+    tags = TaggableManager(blank=True)
+    group = models.ForeignKey(
+        StoryGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    fingerprint = models.BigIntegerField(
+        null=True, blank=True, help_text="Similarity hash of the text, for near-duplicates."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "guid"], condition=~Q(guid=""), name="article_unique_source_guid"
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:200] or "article"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:article_detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+
+class ArticleTopic(models.Model):
+    """An article's topic, and whether a person or the classifier put it there."""
+
+    class Origin(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        EDITOR = "editor", "Set by an editor"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.EDITOR)
+    score = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "topic"], name="article_topic_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} → {self.topic}"
+
+
+class EventQuerySet(models.QuerySet):
+    def upcoming(self, now=None) -> EventQuerySet:
+        return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at")
+
+    def past(self, now=None) -> EventQuerySet:
+        return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at")
+
+
+class Event(TimestampedModel):
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=2000, blank=True)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="The organiser's time zone (IANA name)."
+    )
+    is_online = models.BooleanField(default=False)
+    place = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True, help_text="Sanitised HTML.")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="events")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    uid = models.CharField(max_length=500, blank=True, help_text="iCalendar UID, if any.")
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "uid"], condition=~Q(uid=""), name="event_unique_source_uid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:event_detail", kwargs={"pk": self.pk})
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at

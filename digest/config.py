@@ -1,0 +1,159 @@
+"""Reading configuration from the environment.
+
+Every reader returns a working default when its variable is unset and raises
+``ConfigError`` with one readable sentence when a value is present but wrong.
+``digest.settings`` turns that error into a one-line exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+
+
+class ConfigError(Exception):
+    """A configuration value is present but unusable."""
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1 or 0.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number.") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+SUPPORTED_DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
+
+
+def database_config(url: str, *, default_sqlite_path: Path) -> dict:
+    """Return a Django DATABASES entry for ``url`` (empty means a local SQLite file)."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite_path),
+            "OPTIONS": {"timeout": 20},
+        }
+    scheme = urlsplit(url).scheme
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigError(
+            f"DATABASE_URL has scheme {scheme or '(none)'!r}; expected one of "
+            f"{', '.join(SUPPORTED_DATABASE_SCHEMES)} (e.g. postgres://user@host:5432/name)."
+        )
+    try:
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for bad URLs
+        raise ConfigError(f"DATABASE_URL could not be parsed: {exc}") from None
+    if parsed["ENGINE"] != "django.db.backends.sqlite3":
+        if not parsed.get("NAME"):
+            raise ConfigError("DATABASE_URL names no database (add /name after the host).")
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            raise ConfigError("DATABASE_URL has a port that is not a number.") from None
+        if port is not None and not 0 < port < 65536:
+            raise ConfigError(f"DATABASE_URL port {port} is out of range.")
+    return parsed
+
+
+def email_config(url: str, *, default_file_path: Path) -> dict:
+    """Translate ``EMAIL_URL`` into Django EMAIL_* settings.
+
+    Supported: ``smtp://user:pass@host:port`` (plain, STARTTLS with ``smtp+tls``,
+    implicit TLS with ``smtp+ssl`` or ``smtps``), ``consolemail://``,
+    ``filemail:///path``, ``memorymail://``, and ``anymail://<esp>``
+    (django-anymail, configured through its own ANYMAIL_* variables).
+    Unset means the console backend.
+    """
+    if not url:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    if scheme == "consolemail":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "memorymail":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if scheme == "filemail":
+        path = unquote(parts.path) or str(default_file_path)
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": path,
+        }
+    if scheme == "anymail":
+        esp = parts.netloc or parts.path.strip("/")
+        if not esp:
+            raise ConfigError("EMAIL_URL anymail:// needs a provider, e.g. anymail://postmark.")
+        return {"EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend"}
+    if scheme in ("smtp", "smtp+tls", "smtp+ssl", "smtps"):
+        if not parts.hostname:
+            raise ConfigError("EMAIL_URL names no SMTP host.")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError("EMAIL_URL has a port that is not a number.") from None
+        use_ssl = scheme in ("smtp+ssl", "smtps")
+        use_tls = scheme == "smtp+tls"
+        query = parse_qs(parts.query)
+        timeout = float(query.get("timeout", ["30"])[0])
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname,
+            "EMAIL_PORT": port or (465 if use_ssl else 587 if use_tls else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": use_tls,
+            "EMAIL_USE_SSL": use_ssl,
+            "EMAIL_TIMEOUT": timeout,
+        }
+    raise ConfigError(
+        f"EMAIL_URL has scheme {scheme or '(none)'!r}; expected smtp, smtp+tls, smtp+ssl, "
+        "consolemail, filemail, memorymail or anymail."
+    )

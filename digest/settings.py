@@ -1,0 +1,261 @@
+"""Settings for the digest, driven by the environment.
+
+With no variable set the project runs on a laptop: SQLite, Celery tasks run
+eagerly in-process, email printed to the console, DEBUG on. Production sets
+DATABASE_URL, REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS
+and DJANGO_DEBUG=0 (see README, "Configuration").
+
+A bad value stops start-up with one line on stderr (SystemExit), never a
+traceback: see ``digest.config.ConfigError``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from digest.config import (
+    ConfigError,
+    database_config,
+    email_config,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+try:
+    # ---------------------------------------------------------------- core
+    DEBUG = env_bool("DJANGO_DEBUG", True)
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
+    if DEBUG:
+        SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
+        ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    else:
+        if len(SECRET_KEY) < 50:
+            raise ConfigError(
+                "DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY set to a random value of 50 or more "
+                "characters (python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+            )
+        if not ALLOWED_HOSTS:
+            raise ConfigError(
+                "DJANGO_DEBUG=0 needs DJANGO_ALLOWED_HOSTS, e.g. news.example.org,www.example.org."
+            )
+
+    SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    SITE_NAME = env_str("SITE_NAME", "Digital Policy Weekly")
+    NEWSLETTER_SIGN_OFF = env_str("NEWSLETTER_SIGN_OFF", "The Editors")
+
+    # ------------------------------------------------------------ database
+    DATABASES = {
+        "default": database_config(
+            env_str("DATABASE_URL"), default_sqlite_path=BASE_DIR / "db.sqlite3"
+        )
+    }
+
+    # -------------------------------------------------------- celery/redis
+    REDIS_URL = env_str("REDIS_URL")
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+    # No broker configured: run every task in-process so nothing else must be running.
+    CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+    CELERY_TASK_EAGER_PROPAGATES = True
+    CELERY_RESULT_BACKEND = None
+    CELERY_TASK_IGNORE_RESULT = True
+    # Tasks are acknowledged after they finish, so a killed worker's task is redelivered;
+    # every task is idempotent (state machines in the database) to make that safe.
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_TASK_TIME_LIMIT = 15 * 60
+    CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+    CELERY_TIMEZONE = "UTC"
+    CELERY_BEAT_SCHEDULE = {
+        # Fan out one poll task per due source.
+        "enqueue-due-sources": {
+            "task": "articles.tasks.sources_enqueue_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        # Start sends whose scheduled time has come.
+        "start-scheduled-sends": {
+            "task": "newsletters.tasks.issues_start_scheduled_task",
+            "schedule": timedelta(minutes=1),
+        },
+        # Re-enqueue deliveries left in 'sending' by a dead worker.
+        "sweep-stale-deliveries": {
+            "task": "newsletters.tasks.deliveries_sweep_task",
+            "schedule": timedelta(minutes=5),
+        },
+    }
+
+    # ---------------------------------------------------------------- cache
+    if REDIS_URL:
+        CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "digest"),
+                "TIMEOUT": 300,
+            }
+        }
+    else:
+        CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "digest",
+                "TIMEOUT": 300,
+            }
+        }
+
+    # ---------------------------------------------------------------- email
+    for _key, _value in email_config(
+        env_str("EMAIL_URL"), default_file_path=VAR_DIR / "mail"
+    ).items():
+        globals()[_key] = _value
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Digital Policy Weekly <weekly@localhost>")
+    SERVER_EMAIL = DEFAULT_FROM_EMAIL
+    # Address that receives List-Unsubscribe mailto requests.
+    UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "unsubscribe@localhost")
+    # Messages per SMTP connection: big enough to amortise the handshake, small enough
+    # that a crash re-examines few in-flight deliveries.
+    NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 100, minimum=1)
+    # Messages per second across one worker; 0 means unlimited.
+    NEWSLETTER_RATE_LIMIT = env_float("NEWSLETTER_RATE_LIMIT", 0.0, minimum=0.0)
+    # Permanent failures before a subscriber is marked bounced.
+    NEWSLETTER_BOUNCE_LIMIT = env_int("NEWSLETTER_BOUNCE_LIMIT", 2, minimum=1)
+    # A delivery 'sending' for longer than this is presumed orphaned by a dead worker.
+    NEWSLETTER_STALE_AFTER = timedelta(
+        seconds=env_int("NEWSLETTER_STALE_AFTER_SECONDS", 600, minimum=30)
+    )
+    NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
+
+    # ------------------------------------------------------------- fetching
+    FETCH_ALLOW_PRIVATE_NETWORKS = env_bool("FETCH_ALLOW_PRIVATE_NETWORKS", False)
+    FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+    FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", 10.0, minimum=0.1)
+    FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", 30.0, minimum=0.1)
+    FETCH_MAX_REDIRECTS = 5
+    FETCH_USER_AGENT = env_str(
+        "FETCH_USER_AGENT", "DigestBot/0.1 (+https://github.com/; tech-policy news digest)"
+    )
+except ConfigError as error:
+    raise SystemExit(f"Configuration error: {error}") from None
+
+# -------------------------------------------------------------- applications
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "taggit",
+    "adminsortable2",
+    "articles",
+    "newsletters",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "digest.urls"
+WSGI_APPLICATION = "digest.wsgi.application"
+ASGI_APPLICATION = "digest.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "digest.context_processors.site",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ------------------------------------------------------------- i18n and time
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# Zones in which event times are shown ("10.00 EST | 14.00 UTC | 16.00 CEST").
+EVENT_DISPLAY_TIME_ZONES = env_list(
+    "EVENT_DISPLAY_TIME_ZONES", ["America/New_York", "UTC", "Europe/Zurich"]
+)
+
+# -------------------------------------------------------------- static files
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# ------------------------------------------------------------------ security
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = env_list(
+        "DJANGO_CSRF_TRUSTED_ORIGINS", [f"https://{host}" for host in ALLOWED_HOSTS]
+    )
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+LOGIN_URL = "admin:login"
