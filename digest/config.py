@@ -82,25 +82,27 @@ def database_config(url: str, *, default_sqlite_path: Path) -> dict:
             "NAME": str(default_sqlite_path),
             "OPTIONS": {"timeout": 20},
         }
-    scheme = urlsplit(url).scheme
-    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+    parts = urlsplit(url)
+    if parts.scheme not in SUPPORTED_DATABASE_SCHEMES:
         raise ConfigError(
-            f"DATABASE_URL has scheme {scheme or '(none)'!r}; expected one of "
+            f"DATABASE_URL has scheme {parts.scheme or '(none)'!r}; expected one of "
             f"{', '.join(SUPPORTED_DATABASE_SCHEMES)} (e.g. postgres://user@host:5432/name)."
         )
+    if parts.scheme != "sqlite":
+        try:
+            port = parts.port  # urlsplit checks the port only when asked for it
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise ConfigError("DATABASE_URL has a port that is not a number from 1 to 65535.")
+        if not parts.path.strip("/"):
+            raise ConfigError("DATABASE_URL names no database (add /name after the host).")
     try:
         parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ConfigError(f"DATABASE_URL could not be parsed: {exc}") from None
-    if parsed["ENGINE"] != "django.db.backends.sqlite3":
-        if not parsed.get("NAME"):
-            raise ConfigError("DATABASE_URL names no database (add /name after the host).")
-        try:
-            port = urlsplit(url).port
-        except ValueError:
-            raise ConfigError("DATABASE_URL has a port that is not a number.") from None
-        if port is not None and not 0 < port < 65536:
-            raise ConfigError(f"DATABASE_URL port {port} is out of range.")
+    if parsed["ENGINE"] == "django.db.backends.sqlite3" and not parsed.get("NAME"):
+        raise ConfigError("DATABASE_URL names no SQLite file (e.g. sqlite:///var/digest.db).")
     return parsed
 
 
@@ -142,7 +144,11 @@ def email_config(url: str, *, default_file_path: Path) -> dict:
         use_ssl = scheme in ("smtp+ssl", "smtps")
         use_tls = scheme == "smtp+tls"
         query = parse_qs(parts.query)
-        timeout = float(query.get("timeout", ["30"])[0])
+        raw_timeout = query.get("timeout", ["30"])[0]
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            raise ConfigError(f"EMAIL_URL timeout={raw_timeout!r} is not a number.") from None
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": parts.hostname,
