@@ -71,7 +71,11 @@ try:
     CELERY_TASK_ACKS_LATE = True
     CELERY_TASK_REJECT_ON_WORKER_LOST = True
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
+    # Longer than the task time limit, so a slow but live task is never run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+    }
     CELERY_TASK_TIME_LIMIT = 15 * 60
     CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
     CELERY_TIMEZONE = "UTC"
