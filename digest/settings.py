@@ -134,9 +134,19 @@ try:
     NEWSLETTER_BOUNCE_LIMIT = env_int("NEWSLETTER_BOUNCE_LIMIT", 2, minimum=1)
     # A delivery 'sending' for longer than this is presumed orphaned by a dead worker.
     NEWSLETTER_STALE_AFTER = timedelta(
-        seconds=env_int("NEWSLETTER_STALE_AFTER_SECONDS", 600, minimum=30)
+        seconds=env_int("NEWSLETTER_STALE_AFTER_SECONDS", 600, minimum=5)
     )
     NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
+    # --- subscriptions & delivery
+    # Subject: "<prefix> #209 – <title>".
+    NEWSLETTER_SUBJECT_PREFIX = env_str("NEWSLETTER_SUBJECT_PREFIX", "Weekly")
+    # Temporary (4xx) failures before a delivery is given up as failed.
+    NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 6, minimum=1)
+    # First retry delay after a temporary failure; doubles per attempt.
+    NEWSLETTER_RETRY_BACKOFF_SECONDS = env_int("NEWSLETTER_RETRY_BACKOFF_SECONDS", 60, minimum=1)
+    # Subscribe form: attempts per client IP per hour, confirmation emails per address per hour.
+    SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 20, minimum=1)
+    SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 1, minimum=1)
 
     # ------------------------------------------------------------- fetching
     FETCH_ALLOW_PRIVATE_NETWORKS = env_bool("FETCH_ALLOW_PRIVATE_NETWORKS", False)
@@ -147,6 +157,21 @@ try:
     FETCH_USER_AGENT = env_str(
         "FETCH_USER_AGENT", "DigestBot/0.1 (+https://github.com/; tech-policy news digest)"
     )
+    # Networks (CIDR) the fetcher may reach even though they are not public, e.g.
+    # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all.
+    FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
+
+    # ------------------------------------------------------------ ingestion
+    # Longest wait between polls of a failing source (backoff doubles up to this).
+    SOURCE_BACKOFF_MAX = timedelta(hours=env_int("SOURCE_BACKOFF_MAX_HOURS", 24, minimum=1))
+    # A poll claimed longer ago than this is presumed dead (worker killed) and may be
+    # claimed again; longer than CELERY_TASK_TIME_LIMIT so a live poll is never doubled.
+    SOURCE_POLL_STALE_AFTER = timedelta(minutes=30)
+    # Sources enqueued per beat tick: enough for a large newsroom each minute, small
+    # enough that one tick never floods the queue after an outage.
+    SOURCE_ENQUEUE_LIMIT = env_int("SOURCE_ENQUEUE_LIMIT", 200, minimum=1)
+    # trafilatura's caches grow by about 1 MB a page; reset them every N extractions.
+    INGEST_RESET_CACHES_EVERY = env_int("INGEST_RESET_CACHES_EVERY", 100, minimum=1)
 except ConfigError as error:
     raise SystemExit(f"Configuration error: {error}") from None
 
