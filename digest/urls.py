@@ -5,6 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("newsletters.subscription_urls")),
     path("", include("newsletters.urls")),
     path("", include("articles.urls")),
 ]

@@ -1,0 +1,295 @@
+"""The issue as an email: rendered once, then personalised cheaply per recipient.
+
+``render_issue_email`` does the expensive work (templates, Markdown, CSS
+inlining) once per issue and topic selection, leaving markers where each
+recipient's own links go. ``personalise`` fills only those markers: it signs
+two tokens and joins pre-split strings, so per-message cost stays tiny.
+
+Markers carry a random nonce chosen at render time, so no text in the issue
+(a headline, a blurb) can contain a marker and be replaced by a recipient's link.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import css_inline
+import markdown
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from articles.models import ArticleTopic, Topic
+from articles.sanitising import html_to_text, plain_text, sanitize_html
+from articles.timezones import format_duration, format_zoned_times
+from newsletters.models import Issue, IssueItem, Subscriber
+from newsletters.sections import IssueSection, issue_sections
+from newsletters.tokens import Purpose, make_token
+
+PLACEHOLDER_NAMES = ("unsubscribe_url", "preferences_url")
+PREHEADER_LENGTH = 140
+
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue's email with markers for per-recipient links. Shared by all recipients
+    with the same topic selection; never contains anyone's personal link."""
+
+    issue_id: int
+    topic_ids: frozenset[int]
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    # ``html``/``text`` split at the markers: even indexes are literal text, odd
+    # indexes are placeholder names.
+    html_parts: tuple[str, ...] = field(repr=False)
+    text_parts: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PersonalMessage:
+    """One recipient's finished message, ready to hand to an email backend."""
+
+    to: str
+    subject: str
+    html: str
+    text: str
+    headers: dict[str, str]
+    unsubscribe_url: str
+    preferences_url: str
+
+
+def absolute_url(path_or_url: str) -> str:
+    """Return ``path_or_url`` as an absolute URL on ``settings.SITE_URL`` if it is a path."""
+    if path_or_url.startswith("/") and not path_or_url.startswith("//"):
+        return settings.SITE_URL + path_or_url
+    return path_or_url
+
+
+def email_subject(*, issue: Issue) -> str:
+    """'Weekly #209 – Big Tech on global trial': one line, whatever the title holds."""
+    subject = render_to_string(
+        "newsletters/email/issue.subject.txt",
+        {"issue": issue, "prefix": settings.NEWSLETTER_SUBJECT_PREFIX},
+    )
+    return _WHITESPACE.sub(" ", subject).strip()
+
+
+def _topic_ids(topics: Iterable[Topic | int] | None) -> frozenset[int]:
+    if not topics:
+        return frozenset()
+    return frozenset(t if isinstance(t, int) else t.pk for t in topics)
+
+
+def _radar_for_topics(items: list[IssueItem], topic_ids: frozenset[int]) -> list[IssueItem]:
+    """The Radar items whose article or event is filed under one of ``topic_ids``."""
+    article_ids = [item.article_id for item in items if item.article_id]
+    matching_articles = set(
+        ArticleTopic.objects.filter(
+            article_id__in=article_ids, topic_id__in=topic_ids
+        ).values_list("article_id", flat=True)
+    )
+    event_ids = [item.event_id for item in items if item.event_id]
+    matching_events: set[int] = set()
+    if event_ids:
+        matching_events = set(
+            Topic.events.through.objects.filter(
+                event_id__in=event_ids, topic_id__in=topic_ids
+            ).values_list("event_id", flat=True)
+        )
+    return [
+        item
+        for item in items
+        if (item.article_id in matching_articles) or (item.event_id in matching_events)
+    ]
+
+
+@dataclass
+class _EmailItem:
+    headline: str
+    blurb_text: str
+    url: str
+    image_url: str
+    source_name: str
+    when: str = ""
+    zoned_times: str = ""
+    duration: str = ""
+    place: str = ""
+
+
+def _email_item(item: IssueItem) -> _EmailItem:
+    image = item.image_url or (item.article.image_url if item.article_id else "")
+    result = _EmailItem(
+        headline=plain_text(item.headline),
+        blurb_text=plain_text(item.blurb),
+        url=absolute_url(item.target_url or ""),
+        image_url=image if image.startswith(("https://", "http://")) else "",
+        source_name=item.article.source.name if item.article_id else "",
+    )
+    if item.event_id:
+        event = item.event
+        result.when = f"{event.starts_at:%-d %B %Y}"
+        result.zoned_times = format_zoned_times(moment=event.starts_at)
+        result.duration = format_duration(event.duration)
+        result.place = "Online" if event.is_online else event.place
+    return result
+
+
+def _letter_html(issue: Issue) -> str:
+    if not issue.letter.strip():
+        return ""
+    return sanitize_html(markdown.markdown(issue.letter), base_url=settings.SITE_URL + "/")
+
+
+def _split(rendered: str, markers: dict[str, str]) -> tuple[str, ...]:
+    by_marker = {marker: name for name, marker in markers.items()}
+    pattern = "(" + "|".join(re.escape(m) for m in by_marker) + ")"
+    pieces = re.split(pattern, rendered)
+    return tuple(by_marker.get(piece, piece) if i % 2 else piece for i, piece in enumerate(pieces))
+
+
+def render_issue_email(
+    *, issue: Issue, topics: Iterable[Topic | int] | None = None
+) -> RenderedIssue:
+    """Render ``issue`` as an email for a topic selection (none: the whole issue).
+
+    A topic digest holds the letter and only the Radar items filed under the chosen
+    topics. Items come from ``issue_sections`` so email and web agree on order.
+    Links and images are absolute; CSS is inlined; the plain-text part carries the
+    same items. Queries: the sections (one), plus one or two for a topic digest.
+    """
+    topic_ids = _topic_ids(topics)
+    sections: list[IssueSection] = issue_sections(issue=issue)
+    if topic_ids:
+        chosen_topics = list(Topic.objects.filter(pk__in=topic_ids).order_by("position", "name"))
+        radar = next((s for s in sections if s.key == IssueItem.Section.RADAR), None)
+        sections = []
+        if radar is not None:
+            radar_items = _radar_for_topics(radar.items, topic_ids)
+            if radar_items:
+                sections = [IssueSection(key=radar.key, title=radar.title, items=radar_items)]
+    else:
+        chosen_topics = []
+    email_sections = [
+        {"key": s.key, "title": s.title, "items": [_email_item(i) for i in s.items]}
+        for s in sections
+    ]
+    nonce = secrets.token_hex(8)
+    markers = {name: f"x-digest-{nonce}-{name.replace('_', '-')}" for name in PLACEHOLDER_NAMES}
+    letter_html = _letter_html(issue)
+    letter_text = html_to_text(letter_html)
+    subject = email_subject(issue=issue)
+    preheader = _preheader(issue=issue, letter_text=letter_text, sections=email_sections)
+    context = {
+        "issue": issue,
+        "subject": subject,
+        "preheader": preheader,
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "web_url": absolute_url(issue.get_absolute_url()),
+        "letter_html": letter_html,
+        "letter_text": letter_text,
+        "sign_off": issue.sign_off or settings.NEWSLETTER_SIGN_OFF,
+        "sections": email_sections,
+        "chosen_topics": chosen_topics,
+        "period": _period(issue),
+        **markers,
+    }
+    html = _INLINER.inline(render_to_string("newsletters/email/issue.html", context))
+    text = render_to_string("newsletters/email/issue.txt", context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return RenderedIssue(
+        issue_id=issue.pk,
+        topic_ids=topic_ids,
+        subject=subject,
+        preheader=preheader,
+        html=html,
+        text=text,
+        html_parts=_split(html, markers),
+        text_parts=_split(text, markers),
+    )
+
+
+def _period(issue: Issue) -> str:
+    start, end = issue.period_start, issue.period_end
+    if start.year != end.year:
+        return f"{start:%-d %B %Y} – {end:%-d %B %Y}"
+    if start.month != end.month:
+        return f"{start:%-d %B} – {end:%-d %B %Y}"
+    return f"{start:%-d} – {end:%-d %B %Y}"
+
+
+def _preheader(*, issue: Issue, letter_text: str, sections: list[dict]) -> str:
+    source = letter_text
+    if source.lower().startswith("dear readers"):
+        source = source.split("\n\n", 1)[1] if "\n\n" in source else ""
+    if not source:
+        source = " · ".join(item.headline for s in sections for item in s["items"][:3])
+    source = _WHITESPACE.sub(" ", source).strip() or issue.title
+    if len(source) > PREHEADER_LENGTH:
+        source = source[: PREHEADER_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+    return source
+
+
+def subscriber_links(*, subscriber: Subscriber) -> dict[str, str]:
+    """The absolute unsubscribe and preferences URLs for ``subscriber``."""
+    unsubscribe = make_token(subscriber=subscriber, purpose=Purpose.UNSUBSCRIBE)
+    preferences = make_token(subscriber=subscriber, purpose=Purpose.PREFERENCES)
+    return {
+        "unsubscribe_token": unsubscribe,
+        "unsubscribe_url": absolute_url(
+            reverse("subscriptions:unsubscribe", kwargs={"token": unsubscribe})
+        ),
+        "preferences_url": absolute_url(
+            reverse("subscriptions:preferences", kwargs={"token": preferences})
+        ),
+    }
+
+
+def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    filled = list(parts)
+    for index in range(1, len(filled), 2):
+        filled[index] = values[filled[index]]
+    return "".join(filled)
+
+
+def personalise(*, rendered: RenderedIssue, subscriber: Subscriber) -> PersonalMessage:
+    """Fill ``subscriber``'s own links into ``rendered``; no query, no template."""
+    links = subscriber_links(subscriber=subscriber)
+    text_values = {name: links[name] for name in PLACEHOLDER_NAMES}
+    html_values = {name: html_lib.escape(value) for name, value in text_values.items()}
+    mailto = (
+        f"mailto:{settings.UNSUBSCRIBE_MAILTO}"
+        f"?subject={quote('unsubscribe-' + links['unsubscribe_token'])}"
+    )
+    headers = {
+        "List-Unsubscribe": f"<{links['unsubscribe_url']}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{plain_text(settings.SITE_NAME)} <{_list_id_domain()}>",
+        "Precedence": "bulk",
+    }
+    return PersonalMessage(
+        to=subscriber.email,
+        subject=rendered.subject,
+        html=_fill(rendered.html_parts, html_values),
+        text=_fill(rendered.text_parts, text_values),
+        headers=headers,
+        unsubscribe_url=links["unsubscribe_url"],
+        preferences_url=links["preferences_url"],
+    )
+
+
+def _list_id_domain() -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"weekly.{host}"

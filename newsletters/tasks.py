@@ -1,0 +1,54 @@
+"""Thin Celery tasks for sending: each loads by id and calls one function."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from newsletters import sending
+from newsletters.models import Issue
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def issue_send_task(issue_id: int, user_id: int | None = None) -> None:
+    """Start sending an issue (the admin's "send now")."""
+    from django.contrib.auth import get_user_model
+
+    issue = Issue.objects.filter(pk=issue_id).first()
+    if issue is None:
+        return
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        sending.begin_issue_send(issue=issue, user=user)
+    except sending.IssueNotSendable as error:
+        logger.info("%s", error)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> None:
+    """Send one batch; come back later for deliveries that hit temporary errors."""
+    result = sending.send_batch(issue_id=issue_id, delivery_ids=delivery_ids)
+    issue = Issue.objects.filter(pk=issue_id).first()
+    if issue is not None:
+        sending.finish_issue_if_done(issue=issue)
+    if result.retry_ids and not self.request.is_eager:
+        # Past max_retries the periodic sweeper picks the deliveries up again.
+        raise self.retry(
+            kwargs={"issue_id": issue_id, "delivery_ids": result.retry_ids},
+            countdown=max(result.retry_in, 1),
+        )
+
+
+@shared_task(acks_late=True)
+def deliveries_sweep_task() -> None:
+    """Periodic: recover deliveries orphaned by dead workers or lost task messages."""
+    sending.requeue_stale_deliveries()
+
+
+@shared_task(acks_late=True)
+def issues_start_scheduled_task() -> None:
+    """Periodic: start every scheduled issue whose time has come."""
+    sending.start_due_scheduled_issues()
