@@ -170,8 +170,6 @@ try:
     # Sources enqueued per beat tick: enough for a large newsroom each minute, small
     # enough that one tick never floods the queue after an outage.
     SOURCE_ENQUEUE_LIMIT = env_int("SOURCE_ENQUEUE_LIMIT", 200, minimum=1)
-    # trafilatura's caches grow by about 1 MB a page; reset them every N extractions.
-    INGEST_RESET_CACHES_EVERY = env_int("INGEST_RESET_CACHES_EVERY", 100, minimum=1)
 except ConfigError as error:
     raise SystemExit(f"Configuration error: {error}") from None
 
