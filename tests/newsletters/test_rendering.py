@@ -1,0 +1,167 @@
+import re
+from urllib.parse import quote
+
+import pytest
+
+from newsletters.models import IssueItem
+from newsletters.rendering import personalise, render_issue_email
+from newsletters.tokens import Purpose, read_token
+from tests.factories import (
+    ArticleFactory,
+    EventFactory,
+    IssueFactory,
+    IssueItemFactory,
+    SubscriberFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(settings):
+    settings.SITE_URL = "https://news.example.org"
+    settings.SITE_NAME = "Policy Weekly"
+    settings.NEWSLETTER_SUBJECT_PREFIX = "Weekly"
+    ai, privacy = TopicFactory(name="AI"), TopicFactory(name="Privacy")
+    issue = IssueFactory(
+        number=209,
+        title="Big Tech on global trial",
+        letter="Dear readers,\n\nThis week [a court ruled](/articles/1-ruling/) on data.\n\n"
+        "More below.",
+    )
+    radar_ai = IssueItemFactory(
+        issue=issue,
+        order=1,
+        article=ArticleFactory(topics=[ai], image_url="https://img.example.org/ai.jpg"),
+        headline="AI act <script>alert(1)</script> enters force",
+        blurb="Rules now apply.",
+    )
+    radar_privacy = IssueItemFactory(
+        issue=issue, order=2, article=ArticleFactory(topics=[privacy]), headline="Privacy fine"
+    )
+    reading = IssueItemFactory(
+        issue=issue,
+        section=IssueItem.Section.READING,
+        order=1,
+        article=ArticleFactory(topics=[ai]),
+        headline="An essay on AI",
+    )
+    event = IssueItemFactory(
+        issue=issue,
+        section=IssueItem.Section.EVENTS,
+        order=1,
+        article=None,
+        event=EventFactory(title="Forum on AI"),
+        headline="Forum on AI",
+    )
+    return {
+        "issue": issue,
+        "ai": ai,
+        "privacy": privacy,
+        "items": [radar_ai, radar_privacy, reading, event],
+    }
+
+
+def test_subject_has_prefix_number_and_title(world):
+    rendered = render_issue_email(issue=world["issue"])
+    assert rendered.subject == "Weekly #209 – Big Tech on global trial"
+
+
+def test_subject_is_one_line_even_if_title_has_line_breaks(world):
+    issue = world["issue"]
+    issue.title = "Line one\r\nBcc: x@y.z"
+    assert "\n" not in render_issue_email(issue=issue).subject
+
+
+def test_whole_issue_has_every_section_in_order_in_both_parts(world):
+    rendered = render_issue_email(issue=world["issue"])
+    headlines = ["AI act", "Privacy fine", "An essay on AI", "Forum on AI"]
+    for part in (rendered.html, rendered.text):
+        positions = [part.index(h) for h in headlines]
+        assert positions == sorted(positions)
+    assert "Radar" in rendered.html and "Reading corner" in rendered.html
+
+
+def test_html_is_escaped_inlined_and_absolute(world):
+    html = render_issue_email(issue=world["issue"]).html
+    # The headline comes out as plain text, escaped: no markup of its own survives.
+    assert "<script" not in html
+    assert "AI act" in html and "enters force" in html
+    # CSS is inlined into style attributes.
+    assert re.search(r'<td[^>]+style="[^"]*padding', html)
+    # Every link and image is absolute.
+    for url in re.findall(r'(?:href|src)="([^"]+)"', html):
+        assert url.startswith(("https://", "http://", "mailto:", "x-digest-")), url
+    assert 'href="https://news.example.org/articles/1-ruling/"' in html
+    assert 'alt="AI act' in html
+    assert "https://img.example.org/ai.jpg" in html
+
+
+def test_preheader_is_in_html_and_comes_from_the_letter(world):
+    rendered = render_issue_email(issue=world["issue"])
+    assert rendered.preheader.startswith("This week a court ruled")
+    assert rendered.preheader in rendered.html
+
+
+def test_event_shows_times_in_several_zones(world):
+    rendered = render_issue_email(issue=world["issue"])
+    assert " UTC | " in rendered.text or "| UTC" in rendered.text
+    assert "Online" in rendered.text
+
+
+def test_topic_digest_has_letter_and_only_matching_radar_items(world):
+    rendered = render_issue_email(issue=world["issue"], topics=[world["privacy"]])
+    for part in (rendered.html, rendered.text):
+        assert "Privacy fine" in part
+        assert "AI act" not in part
+        assert "An essay on AI" not in part  # Reading corner is not part of a topic digest
+        assert "Forum on AI" not in part
+        assert "a court ruled" in part
+        assert "topic digest" in part
+
+
+def test_rendered_email_holds_no_personal_link_and_personalise_fills_them(world):
+    rendered = render_issue_email(issue=world["issue"])
+    assert "/unsubscribe/" not in rendered.html
+    subscriber = SubscriberFactory(active=True)
+    message = personalise(rendered=rendered, subscriber=subscriber)
+    assert message.unsubscribe_url in message.html
+    assert message.unsubscribe_url in message.text
+    assert message.preferences_url in message.html
+    assert "x-digest-" not in message.html and "x-digest-" not in message.text
+    token = message.unsubscribe_url.rstrip("/").rsplit("/", 1)[1]
+    assert read_token(token=token, purpose=Purpose.UNSUBSCRIBE).subscriber == subscriber
+    assert message.headers["List-Unsubscribe"] == (
+        f"<{message.unsubscribe_url}>, "
+        f"<mailto:unsubscribe@localhost?subject={quote('unsubscribe-' + token)}>"
+    )
+    assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_text_in_the_issue_cannot_impersonate_a_placeholder(world):
+    item = world["items"][0]
+    item.headline = "x-digest-0000000000000000-unsubscribe-url"
+    item.save()
+    rendered = render_issue_email(issue=world["issue"])
+    message = personalise(rendered=rendered, subscriber=SubscriberFactory(active=True))
+    assert "x-digest-0000000000000000-unsubscribe-url" in message.html
+
+
+def test_two_recipients_get_only_their_own_links(world):
+    rendered = render_issue_email(issue=world["issue"])
+    one, two = SubscriberFactory(active=True), SubscriberFactory(active=True)
+    first = personalise(rendered=rendered, subscriber=one)
+    second = personalise(rendered=rendered, subscriber=two)
+    assert first.unsubscribe_url != second.unsubscribe_url
+    assert second.unsubscribe_url not in first.html
+
+
+def test_render_is_a_few_queries_and_personalise_none(
+    world, django_assert_max_num_queries, django_assert_num_queries
+):
+    with django_assert_max_num_queries(3):
+        rendered = render_issue_email(issue=world["issue"], topics=[world["ai"].pk])
+    subscriber = SubscriberFactory(active=True)
+    with django_assert_num_queries(0):
+        personalise(rendered=rendered, subscriber=subscriber)
