@@ -84,7 +84,7 @@ class SectionInline(SortableTabularInline):
     readonly_fields = ["origin"]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})},
-        models.URLField: {"widget": forms.URLInput(attrs={"size": 30})},
+        models.URLField: {"widget": forms.URLInput(attrs={"size": 30}), "assume_scheme": "https"},
     }
 
     def get_queryset(self, request: HttpRequest):

@@ -29,6 +29,7 @@ _ABBREVIATIONS = frozenset(
 # then whitespace, then something that can start a sentence.
 _SENTENCE_END = re.compile(r"""[.!?]["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
 _WHITESPACE = re.compile(r"\s+")
+_ENDS_SENTENCE = re.compile(r"""[.!?]["'”’)\]]*$""")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,14 @@ def split_sentences(text: str) -> list[str]:
     if start < len(text):
         sentences.append(text[start:].strip())
     return [sentence for sentence in sentences if sentence]
+
+
+def prose_paragraphs(text: str) -> str:
+    """``text`` without lines that are not prose: headings, datelines, captions and a
+    repeated headline do not end like a sentence. All of ``text`` if no line does."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    prose = [line for line in lines if _ENDS_SENTENCE.search(line)]
+    return " ".join(prose or lines)
 
 
 def blurb_from_text(text: str, *, max_chars: int = BLURB_MAX_CHARS) -> str:
@@ -86,14 +95,13 @@ def article_text(article: Article) -> str:
 
 def prefill_from_article(*, article: Article) -> ItemPrefill:
     """Headline, blurb and image for a new issue item made from ``article``."""
-    text = article_text(article)
-    # Many bodies open with the headline again; a blurb that repeats it says nothing.
     headline = plain_text(article.title)[:300]
-    sentences = split_sentences(text)
+    sentences = split_sentences(prose_paragraphs(article_text(article)))
+    # Some bodies open with the headline again; a blurb that repeats it says nothing.
     if sentences and sentences[0].rstrip(".!?").strip() == headline.rstrip(".!?").strip():
-        text = " ".join(sentences[1:])
+        sentences = sentences[1:]
     return ItemPrefill(
         headline=headline,
-        blurb=blurb_from_text(text),
+        blurb=blurb_from_text(" ".join(sentences)),
         image_url=article.image_url,
     )
