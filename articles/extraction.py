@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 # clearing them this often keeps memory flat at a negligible cost.
 RESET_CACHES_EVERY = 200
 
+# The headline is looked for among this many leading elements of the body, behind
+# lines of at most KICKER_MAX_WORDS words.
+HEADLINE_WITHIN = 3
+KICKER_MAX_WORDS = 6
+
 # Fewer words than this is a menu or an error page, not an article.
 MIN_BODY_WORDS = 15
 
@@ -190,11 +195,17 @@ def _append_text(target: etree._Element, text: str | None) -> None:
 def _body_to_html(body: etree._Element, *, title: str) -> str:
     container = etree.Element("div")
     _convert(body, container)
-    # The page's own headline repeats the title readers already see above the text.
-    if len(container) and container[0].tag == "h2" and title:
-        first = plain_text("".join(container[0].itertext()))
-        if first.casefold() == title.casefold():
-            container.remove(container[0])
+    # The page's own headline repeats the title readers already see above the text;
+    # short lines before it (a kicker, a section link) are page furniture, not story.
+    if title:
+        for index, element in enumerate(container[:HEADLINE_WITHIN]):
+            text = plain_text("".join(element.itertext()))
+            if element.tag == "h2" and text.casefold() == title.casefold():
+                for earlier in list(container[: index + 1]):
+                    container.remove(earlier)
+                break
+            if len(text.split()) > KICKER_MAX_WORDS:
+                break
     return "".join(
         etree.tostring(element, method="html", encoding="unicode", with_tail=True)
         for element in container

@@ -112,6 +112,43 @@ class Source(TimestampedModel):
         return self.consecutive_failures >= SOURCE_FLAG_AFTER_FAILURES
 
 
+class BoilerplateSighting(models.Model):
+    """One paragraph (or closing sentence) seen in one of a source's article bodies.
+
+    Written and read only by ``articles/boilerplate.py``: a text that recurs in the
+    same place across several of a source's recent bodies is boilerplate. Bodies are
+    identified by a digest of their raw HTML, so cleaning the same body twice counts
+    once; only the source's most recent bodies are kept.
+    """
+
+    class Place(models.TextChoices):
+        HEAD = "head", "Leading paragraph"
+        TAIL = "tail", "Trailing paragraph"
+        MIDDLE = "middle", "Paragraph in the middle"
+        CLOSING = "closing", "Closing sentences of the last paragraph"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    body_digest = models.CharField(max_length=32)
+    place = models.CharField(max_length=10, choices=Place.choices)
+    digest = models.CharField(max_length=32, help_text="Digest of the normalised text.")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "body_digest", "place", "digest"],
+                name="boilerplate_sighting_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source", "digest"]),
+            models.Index(fields=["source", "-seen_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.place} {self.digest}"
+
+
 class StoryGroup(TimestampedModel):
     """Near-duplicate articles: the same story as reported by several outlets."""
 
