@@ -1,0 +1,146 @@
+"""Whole-page cache for anonymous readers, and the one switch that empties it.
+
+Every cached page is stored under a key made of the site's *page version* and
+the request's path and query string. Clearing the cache is bumping that version
+(``invalidate_pages``): old entries become unreachable at once in every web
+process and expire on their own. Signals bump it when articles, topics, events,
+issues or issue items change; code that changes those rows with ``update()``
+(which sends no signal), such as a send finishing an issue, calls
+``invalidate_pages`` itself.
+
+Only anonymous GET/HEAD requests are served from and stored in the cache: a
+request carrying a session cookie (an editor signed in) always gets a fresh
+page. Pages can carry a CSRF token (the subscribe form in the footer); it is
+swapped for a placeholder when stored and for the reader's own token when
+served, so a cached page never hands one reader another reader's token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+PAGE_VERSION_KEY = "reader:page-version"
+# Long enough to absorb traffic, short enough that a change made without a
+# signal (an UPDATE that forgot to call invalidate_pages) shows within minutes.
+DEFAULT_PAGE_SECONDS = 600
+
+_CSRF_PLACEHOLDER = b"@@csrf-token-placeholder@@"
+_CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([A-Za-z0-9]+)(")')
+
+
+def page_cache_seconds() -> int:
+    return int(getattr(settings, "READER_PAGE_CACHE_SECONDS", DEFAULT_PAGE_SECONDS))
+
+
+def current_page_version() -> int:
+    """Return the page version, starting it at 1 when the cache has none."""
+    version = cache.get(PAGE_VERSION_KEY)
+    if version is None:
+        cache.add(PAGE_VERSION_KEY, 1, timeout=None)
+        version = cache.get(PAGE_VERSION_KEY, 1)
+    return int(version)
+
+
+def invalidate_pages() -> None:
+    """Make every cached page stale, in every process sharing the cache."""
+    try:
+        cache.incr(PAGE_VERSION_KEY)
+    except ValueError:
+        # No version yet (fresh cache): a new one can't collide with stored pages,
+        # which were stored under a version that is gone with them.
+        cache.add(PAGE_VERSION_KEY, 2, timeout=None)
+
+
+def page_cache_key(request: HttpRequest, *, version: int) -> str:
+    digest = hashlib.sha256(request.get_full_path().encode("utf-8", "surrogateescape"))
+    return f"reader:page:{version}:{request.method == 'HEAD'}:{digest.hexdigest()}"
+
+
+def is_cacheable_request(request: HttpRequest) -> bool:
+    return request.method in ("GET", "HEAD") and (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _store(response: HttpResponse) -> dict:
+    content = _CSRF_INPUT.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\3", response.content)
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() not in ("set-cookie", "vary", "content-length")
+    }
+    return {"status": response.status_code, "headers": headers, "content": content}
+
+
+def _restore(request: HttpRequest, stored: dict) -> HttpResponse:
+    content = stored["content"]
+    if _CSRF_PLACEHOLDER in content:
+        content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode("ascii"))
+    response = HttpResponse(content, status=stored["status"])
+    for name, value in stored["headers"].items():
+        response.headers[name] = value
+    response.headers["X-Page-Cache"] = "hit"
+    return response
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve ``view`` from the page cache for anonymous readers; store its 200 answers."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_cacheable_request(request):
+            return view(request, *args, **kwargs)
+        key = page_cache_key(request, version=current_page_version())
+        stored = cache.get(key)
+        if stored is not None:
+            return _restore(request, stored)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            cache.set(key, _store(response), timeout=page_cache_seconds())
+            response.headers["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper
+
+
+def connect_invalidation_signals() -> None:
+    """Bump the page version whenever rows that pages show change (called from AppConfig)."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
+    from newsletters.models import Issue, IssueItem, IssueStatusChange
+
+    def _bump(**kwargs) -> None:
+        # After commit: bumping earlier would let a request still seeing the old rows
+        # store its page under the new version.
+        transaction.on_commit(invalidate_pages)
+
+    for model in (
+        Article,
+        ArticleTopic,
+        Event,
+        Source,
+        StoryGroup,
+        Topic,
+        Issue,
+        IssueItem,
+        IssueStatusChange,
+    ):
+        uid = f"reader-cache-{model._meta.label_lower}"
+        post_save.connect(_bump, sender=model, weak=False, dispatch_uid=uid + "-save")
+        post_delete.connect(_bump, sender=model, weak=False, dispatch_uid=uid + "-delete")
+    for through in (Article.topics.through, Article.tags.through, Event.topics.through):
+        m2m_changed.connect(
+            _bump, sender=through, weak=False, dispatch_uid=f"reader-cache-m2m-{through}"
+        )
