@@ -229,7 +229,10 @@ def classify_smtp_error(error: BaseException) -> _Failure:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        return _Failure(temporary=not permanent, stop_batch=False, counts_as_bounce=permanent)
+        # After a 421 smtplib has closed the connection.
+        return _Failure(
+            temporary=not permanent, stop_batch=421 in codes, counts_as_bounce=permanent
+        )
     if isinstance(error, smtplib.SMTPSenderRefused):
         # Our own envelope sender was refused: not the recipient's fault.
         return _Failure(temporary=True, stop_batch=True, counts_as_bounce=False)

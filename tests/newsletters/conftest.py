@@ -27,6 +27,8 @@ class RecordedMessage:
     mail_from: str
     recipients: list[str]
     data: bytes
+    # (host, port) of the client: one value per SMTP connection.
+    peer: tuple = ()
 
     def parsed(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)
@@ -62,6 +64,7 @@ class RecordingHandler:
                     mail_from=envelope.mail_from,
                     recipients=list(envelope.rcpt_tos),
                     data=bytes(envelope.content),
+                    peer=tuple(session.peer or ()),
                 )
             )
         return "250 Message accepted for delivery"
@@ -80,6 +83,9 @@ class SmtpSink:
 
     def recipient_counts(self) -> Counter:
         return Counter(rcpt.lower() for m in self.messages for rcpt in m.recipients)
+
+    def connections(self) -> int:
+        return len({m.peer for m in self.messages})
 
     def script(self, address: str, *answers: str) -> None:
         """Answer the next RCPT TO for ``address`` with each of ``answers`` in turn."""
