@@ -74,14 +74,15 @@ class LoopbackServer:
         return self.url(path)
 
     def hits(self, path: str) -> int:
-        return sum(1 for request in self.requests if request.path == path)
+        """Requests for ``path``, whatever query string they carried."""
+        return sum(1 for request in self.requests if request.path.split("?")[0] == path)
 
 
 def _make_handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class ScriptedHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             server.requests.append(RecordedRequest(self.path, dict(self.headers.items())))
-            handler = server.routes.get(self.path)
+            handler = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
             if handler is None:
                 self.send_response(404)
                 self.send_header("Content-Type", "text/plain")
