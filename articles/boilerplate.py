@@ -65,7 +65,7 @@ GENERIC_TRAILERS: tuple[re.Pattern[str], ...] = (
                r"if so,? .{0,80}\b(ask|chat with|talk to|try) (our|the) .{0,60}\b"
                r"(chatbot|assistant|bot)\b.{0,20}", _I),
     re.compile(r"(subscribe|sign up|register)( now| today| here)? (to|for) (our|the) "
-               r"(free |daily |weekly |monthly )?(e-?mail )?(newsletter|digest|briefing|"
+               r"((free|daily|weekly|monthly|e-?mail) ){0,3}(newsletter|digest|briefing|"
                r"mailing list|updates)\b.{0,120}", _I),
     re.compile(r"(get|receive) (our|the) (latest |free |daily |weekly )?(news|stories|"
                r"newsletter|updates)( delivered)? (straight |directly )?(to|in) your "
