@@ -23,7 +23,11 @@ WEBHOOK_MAX_BYTES = 1024 * 1024
 
 class SubscribeForm(forms.Form):
     # strip=False: a trailing "\r\n" is refused, not quietly trimmed.
-    email = forms.CharField(label="Email address", strip=False)
+    email = forms.CharField(
+        label="Email address",
+        strip=False,
+        error_messages={"required": "Enter your email address."},
+    )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.all(),
         required=False,
