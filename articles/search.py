@@ -88,7 +88,11 @@ def search_articles(*, filters: SearchFilters) -> QuerySet[Article]:
     matches nothing rather than everything; no query at all lists the newest
     articles within the topic and date filters.
     """
-    articles = Article.objects.published().select_related("source")
+    articles = (
+        Article.objects.published()
+        .select_related("source")
+        .defer("body_html", "summary", "extraction_error")
+    )
     if filters.topic is not None:
         articles = articles.filter(
             pk__in=Article.topics.through.objects.filter(topic=filters.topic).values("article_id")
@@ -102,19 +106,31 @@ def search_articles(*, filters: SearchFilters) -> QuerySet[Article]:
     if not _has_word_characters(filters.query):
         return articles.none()
     if uses_full_text_search():
-        return _postgres_search(articles, filters.query)
+        # The snippet is made by the database; the body need not travel.
+        return _postgres_search(articles.defer("body_text"), filters.query)
     return _fallback_search(articles, filters.query)
 
 
-def _postgres_search(articles: QuerySet[Article], query_text: str) -> QuerySet[Article]:
-    query = SearchQuery(query_text, search_type="websearch", config=SEARCH_CONFIG)
+def full_text_query(query_text: str) -> SearchQuery:
+    return SearchQuery(query_text, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def full_text_matches(articles: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
+    """``articles`` whose search vector matches ``query`` (PostgreSQL; uses the GIN index).
+
+    The vector is available to later expressions as ``F("document")``.
+    """
     # A constant column reference; no reader input reaches this SQL.
     document = RawSQL(  # noqa: S611
         f'"{Article._meta.db_table}"."search_vector"', [], output_field=SearchVectorField()
     )
+    return articles.alias(document=document).filter(document=query)
+
+
+def _postgres_search(articles: QuerySet[Article], query_text: str) -> QuerySet[Article]:
+    query = full_text_query(query_text)
     return (
-        articles.alias(document=document)
-        .filter(document=query)
+        full_text_matches(articles, query)
         .annotate(
             search_rank=SearchRank(F("document"), query),
             search_snippet_raw=SearchHeadline(
