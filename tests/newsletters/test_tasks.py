@@ -1,0 +1,69 @@
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from newsletters.models import Delivery, Issue
+from newsletters.tasks import (
+    deliveries_send_batch_task,
+    deliveries_sweep_task,
+    issue_send_task,
+    issues_start_scheduled_task,
+)
+from tests.factories import IssueFactory, IssueItemFactory, SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tasks_return_quietly_when_rows_are_gone():
+    issue_send_task.delay(issue_id=987654)
+    deliveries_send_batch_task.delay(issue_id=987654, delivery_ids=[1, 2])
+    assert mail.outbox == []
+
+
+def test_issue_send_task_sends_the_issue_once(django_capture_on_commit_callbacks, admin_user):
+    issue = IssueFactory()
+    IssueItemFactory(issue=issue)
+    SubscriberFactory(active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_task.delay(issue_id=issue.pk, user_id=admin_user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_task.delay(issue_id=issue.pk)  # a second start does nothing
+    assert len(mail.outbox) == 1
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert issue.status_changes.first().changed_by == admin_user
+
+
+def test_batch_task_sends_and_finishes_issue():
+    issue = IssueFactory(status=Issue.Status.SENDING)
+    delivery = Delivery.objects.create(issue=issue, subscriber=SubscriberFactory(active=True))
+    deliveries_send_batch_task.delay(issue_id=issue.pk, delivery_ids=[delivery.pk])
+    assert Delivery.objects.get().status == Delivery.Status.SENT
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT
+
+
+def test_start_scheduled_task_starts_due_issue(django_capture_on_commit_callbacks):
+    issue = IssueFactory(status=Issue.Status.SCHEDULED, scheduled_at=timezone.now())
+    SubscriberFactory(active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        issues_start_scheduled_task.delay()
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_sweep_task_finishes_a_send_left_complete():
+    issue = IssueFactory(status=Issue.Status.SENDING)
+    Delivery.objects.create(
+        issue=issue, subscriber=SubscriberFactory(active=True), status=Delivery.Status.SENT
+    )
+    deliveries_sweep_task.delay()
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT
+
+
+def test_beat_schedule_names_existing_tasks(settings):
+    from digest.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        if entry["task"].startswith("newsletters."):
+            assert entry["task"] in app.tasks
