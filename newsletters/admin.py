@@ -505,13 +505,23 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
         return TemplateResponse(request, "newsletters/issue_detail.html", context)
 
     def preview_email_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        from newsletters.rendering import render_issue_email
+        """The email as a subscriber receives it: rendered, CSS inlined, links filled in
+        (with links that belong to nobody, like a test copy's); ``?format=text`` gives
+        the plain-text part."""
+        from newsletters.rendering import personalise, render_issue_email
 
         issue = self._issue_or_404(request, object_id)
-        rendered = render_issue_email(issue=issue)
+        # A subscriber that is not saved and never will be: its links lead nowhere.
+        nobody = Subscriber(
+            pk=0,
+            email=getattr(request.user, "email", "") or "preview@localhost",
+            token_key="preview",  # noqa: S106 - not a secret, a key no link is signed with
+        )
+        message = personalise(rendered=render_issue_email(issue=issue), subscriber=nobody)
         if request.GET.get("format") == "text":
-            return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
-        return HttpResponse(rendered.html)
+            body = f"Subject: {message.subject}\n\n{message.text}"
+            return HttpResponse(body, content_type="text/plain; charset=utf-8")
+        return HttpResponse(message.html)
 
 
 @admin.register(IssueStatusChange)
