@@ -208,6 +208,12 @@ class Article(TimestampedModel):
     fingerprint = models.BigIntegerField(
         null=True, blank=True, help_text="Similarity hash of the text, for near-duplicates."
     )
+    minhash = models.BinaryField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="MinHash signature of the title and lead's words (articles/dedupe.py).",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
