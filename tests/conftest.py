@@ -229,5 +229,3 @@ def celery_worker_process(transactional_db, settings, tmp_path, celery_worker_en
     finally:
         worker.stop()
         app.conf.task_always_eager = True
-        # Release the broker connections this process opened, before the next test.
-        app.pool.force_close_all()
