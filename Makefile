@@ -21,8 +21,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	@mkdir -p var
-	@if [ ! -f $(DEMO_STAMP) ]; then $(BIN)/python manage.py demo && touch $(DEMO_STAMP); fi
-	FETCH_ALLOW_PRIVATE_NETWORKS=$${FETCH_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@if [ ! -f $(DEMO_STAMP) ]; then \
+		$(BIN)/python manage.py demo && touch $(DEMO_STAMP); \
+	else \
+		echo "Demo already loaded (make demo reloads it and prints the login again)."; \
+	fi
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: install what the tests need, then run them
 test: $(STAMP)
