@@ -268,16 +268,16 @@ ISSUE_ONE_TITLE = "Guidance for AI models, age checks for social media, and cabl
 ISSUE_ONE_LETTER = """Dear readers,
 
 Two regulators set the tone this week. The Meridian Union's AI Office published its \
-first guidance for developers of general-purpose models ({ai_office}), and in \
-Caldoria parliament voted to require age checks on social media ({age_checks}). \
-Both raise the same question our Reading corner returns to: how much can be checked \
+[first guidance for developers of general-purpose models]({ai_office}), and \
+[Caldoria's parliament voted]({age_checks}) to require age checks on social media. \
+Both raise the question our Reading corner returns to: how much can be checked \
 before a product is used, and how much only afterwards?
 
-Infrastructure reminded us that it is physical. Two subsea cables were cut in the \
-Strait of Lunaria ({cables}), and a ransomware attack postponed operations at three \
-hospitals in Port Sable ({ransomware}).
+Infrastructure reminded us that it is physical. [Two subsea cables were cut]({cables}) \
+in the Strait of Lunaria, and [a ransomware attack]({ransomware}) postponed \
+operations at three hospitals in Port Sable.
 
-As always, the Upcoming events section lists where these debates continue.
+As always, Upcoming events lists where these debates continue.
 """
 ISSUE_TWO_LETTER = """Dear readers,
 
@@ -490,7 +490,7 @@ def _letter_links() -> dict[str, str]:
     links = {}
     for key, slug in slugs.items():
         article = _article_by_slug(slug)
-        links[key] = f"[the story]({article.get_absolute_url()})" if article else "see Radar"
+        links[key] = article.get_absolute_url() if article else "/issues/"
     return links
 
 
