@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -59,3 +60,44 @@ def test_beat_schedule_names_the_enqueue_task(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert sources_enqueue_due_task.name in tasks
+
+
+@pytest.fixture
+def celery_worker_env():
+    # The worker may reach the loopback test server, and nothing else that is private.
+    return {"FETCH_ALLOW_PRIVATE_NETWORKS": "0", "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8"}
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_on_redis_ingests_several_feeds_and_their_pages(
+    loopback, celery_worker_process
+):
+    feeds = [
+        SourceFactory(url=serve_story_feed(loopback, f"outlet{n}", 3, seed=n), next_poll_at=None)
+        for n in range(3)
+    ]
+    broken = SourceFactory(url=loopback.serve("/broken.xml", b"", status=500), next_poll_at=None)
+
+    sources_enqueue_due_task.delay()
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        broken.refresh_from_db()
+        if Article.objects.count() >= 9 and broken.consecutive_failures:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("worker did not finish:\n" + celery_worker_process.log_text()[-3000:])
+
+    for source in feeds:
+        source.refresh_from_db()
+        assert source.last_success_at is not None
+        assert source.poll_started_at is None
+        assert Article.objects.filter(source=source).count() == 3
+    assert "HTTP 500" in broken.last_error
+    assert set(Article.objects.values_list("extraction_status", flat=True)) == {
+        Article.Extraction.EXTRACTED
+    }
+    assert loopback.hits("/outlet0/story-0.html") == 1
