@@ -88,8 +88,9 @@ def _nice_ceiling(value: int) -> int:
 
 def bar_chart_svg(*, counts: list[WeekCount], title: str, chart_id: str) -> SafeString:
     """Return an accessible SVG bar chart of ``counts``; every text in it is escaped."""
-    width, height = 600, 220
-    left, right, top, bottom = 36, 8, 12, 36
+    # Drawn at about the size it is shown in a sidebar, so its text stays legible.
+    width, height = 320, 180
+    left, right, top, bottom = 26, 16, 10, 26
     plot_width = width - left - right
     plot_height = height - top - bottom
     ceiling = _nice_ceiling(max((week.count for week in counts), default=0))
@@ -104,7 +105,7 @@ def bar_chart_svg(*, counts: list[WeekCount], title: str, chart_id: str) -> Safe
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
-    for tick in (0, ceiling // 2 if ceiling > 1 else None, ceiling):
+    for tick in (0, ceiling // 2 if ceiling % 2 == 0 else None, ceiling):
         if tick is None:
             continue
         y = top + plot_height - plot_height * tick / ceiling
@@ -128,7 +129,7 @@ def bar_chart_svg(*, counts: list[WeekCount], title: str, chart_id: str) -> Safe
         if index % 2 == (len(counts) - 1) % 2 or len(counts) <= 6:
             parts.append(
                 f'<text class="chart-axis" x="{x + bar_width / 2:.1f}" '
-                f'y="{height - bottom + 18}" text-anchor="middle">{escape(week.label)}</text>'
+                f'y="{height - bottom + 16}" text-anchor="middle">{escape(week.label)}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308

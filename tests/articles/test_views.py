@@ -149,7 +149,7 @@ def test_article_page_shows_story_source_topics_tags_and_issue(client, world):
     assert "Policy Wire" in page or "Tech Ledger" in page
     assert f'href="{article.canonical_url}"' in page
     assert 'src="https://images.example.org/lead.jpg"' in page
-    assert "The first paragraph of the story." in page
+    assert "<p>The first paragraph of the story.</p>" in page
     assert "tag-" in page
     assert f"issue #{world.items[0].issue.number}" in page
 
@@ -165,7 +165,7 @@ def test_article_body_is_sanitised_again_on_display(client):
         body_html='<p>Fine words</p><script>alert("x")</script><img src=x onerror="alert(1)">'
     )
     page = text_of(client.get(article.get_absolute_url()))
-    assert "Fine words" in page
+    assert "<p>Fine words</p>" in page
     assert 'alert("x")' not in page
     assert "onerror" not in page
 
@@ -286,6 +286,7 @@ def test_event_page_offers_calendar_file(client, world):
     event = world.events[0]
     page = text_of(client.get(event.get_absolute_url()))
     assert f'href="/events/{event.pk}/event.ics"' in page
+    assert "<p>A discussion on digital policy.</p>" in page
     response = client.get(f"/events/{event.pk}/event.ics")
     assert response["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)

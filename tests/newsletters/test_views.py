@@ -191,6 +191,7 @@ def test_issue_page_context_renders_a_draft_as_preview():
         "newsletters/issue_detail.html", issue_page_context(draft), request=request
     )
     assert "Draft headline" in html
+    assert "{#" not in html and "comment" not in html
     assert "Preview: this issue is draft and not yet public." in html
 
 
