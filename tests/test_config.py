@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -283,3 +284,44 @@ def test_email_url_memory_and_anymail_backends():
 def test_email_url_errors_name_the_problem(url, message):
     with pytest.raises(ConfigError, match=message):
         email_config(url, default_file_path=MAIL_DEFAULT)
+
+
+# ------------------------------------------------------------ compose file
+
+
+def compose_environment(service: str) -> dict[str, str]:
+    """A service's environment from docker-compose.yml, ``${VAR:-default}`` resolved."""
+    import yaml
+
+    compose = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
+    environment = compose["services"][service]["environment"]
+    given = {"DJANGO_SECRET_KEY": PRODUCTION_SECRET}
+
+    def resolve(value: str) -> str:
+        def substitute(match: re.Match) -> str:
+            name, operator, default = match[1], match[2], match[3]
+            if name in given:
+                return given[name]
+            return default if operator == ":-" else ""
+
+        return re.sub(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}", substitute, value)
+
+    return {key: resolve(str(value)) for key, value in environment.items()}
+
+
+@pytest.mark.parametrize("service", ["web", "worker", "beat", "migrate"])
+def test_compose_services_share_one_production_configuration(service):
+    environment = compose_environment(service)
+
+    assert environment == compose_environment("web")
+    assert environment["DJANGO_DEBUG"] == "0"
+    assert environment["EMAIL_URL"] == "smtp://mailpit:1025"
+
+
+def test_compose_configuration_passes_the_deploy_check():
+    result = run_manage("check", "--deploy", "--fail-level", "ERROR", **compose_environment("web"))
+
+    assert result.returncode == 0, result.stderr
+    # The one expected warning: compose serves plain HTTP on localhost.
+    assert "security.W008" in result.stderr
+    assert "System check identified 1 issue" in result.stdout + result.stderr
