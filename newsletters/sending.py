@@ -479,9 +479,10 @@ def requeue_stale_deliveries() -> SweepResult:
 
     Deliveries left in 'sending' longer than ``NEWSLETTER_STALE_AFTER`` go back to
     pending (their message may have been on the wire: the one possible duplicate).
-    Pending deliveries that are due and that nobody touched for that long are
-    enqueued again (a second task for a delivery is harmless: claims are
-    conditional). Sending issues with nothing left open are finished.
+    When no delivery of an issue has moved for that long either, its due pending
+    deliveries lost their task messages and are enqueued again (a second task for
+    a delivery is harmless: claims are conditional). Sending issues with nothing
+    left open are finished.
     """
     now = timezone.now()
     cutoff = now - settings.NEWSLETTER_STALE_AFTER
@@ -505,11 +506,21 @@ def requeue_stale_deliveries() -> SweepResult:
         due = (
             Delivery.objects.filter(issue_id=issue.pk, status=Delivery.Status.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(Q(updated_at__lt=cutoff) | Q(pk__in=reclaimed_ids))
             .order_by("pk")
-            .values_list("pk", flat=True)
         )
-        ids = list(due)
+        # While workers are visibly getting through the queue, leave the queued tasks
+        # alone and only hand back what a dead worker held; once activity stops, any
+        # delivery still pending lost its task and is queued again.
+        progressing = (
+            Delivery.objects.filter(issue_id=issue.pk, updated_at__gte=cutoff)
+            .exclude(pk__in=reclaimed_ids)
+            .exists()
+        )
+        if progressing:
+            due = due.filter(pk__in=reclaimed_ids)
+        else:
+            due = due.filter(Q(updated_at__lt=cutoff) | Q(pk__in=reclaimed_ids))
+        ids = list(due.values_list("pk", flat=True))
         if ids:
             size = settings.NEWSLETTER_BATCH_SIZE
             batches = [ids[i : i + size] for i in range(0, len(ids), size)]

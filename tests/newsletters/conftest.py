@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 import socket
 import threading
 from collections import Counter, defaultdict, deque
@@ -20,6 +21,9 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO: far too much for a 2,000-message test.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass
