@@ -8,7 +8,6 @@ which prunes the tree as it works, sees it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -212,13 +211,39 @@ def _body_to_html(body: etree._Element, *, title: str) -> str:
     ) + (container.text or "")
 
 
+def _make_links_absolute(tree: etree._Element, url: str) -> None:
+    """Resolve the relative href/src of links and images against the page (or its
+    <base href>). Only those two attributes matter to the extracted text; lxml's
+    ``make_links_absolute`` rewrites every URL-bearing attribute and costs more."""
+    base = url
+    for href in tree.xpath("//base/@href")[:1]:
+        base = _http_url(href, base=url) or url
+    for element in tree.xpath("//a[@href] | //img[@src] | //img[@data-src]"):
+        for attribute in ("href", "src", "data-src"):
+            value = element.get(attribute)
+            if value is None or value.startswith(("https://", "http://")):
+                continue
+            try:
+                element.set(attribute, urljoin(base, value.strip()))
+            except ValueError:
+                del element.attrib[attribute]
+
+
 def _maybe_reset_caches() -> None:
     global _extractions
     with _extractions_lock:
         _extractions += 1
         due = _extractions % RESET_CACHES_EVERY == 0
     if due:
-        trafilatura.meta.reset_caches()
+        # htmldate (under trafilatura) logs an ERROR for one cache it cannot clear;
+        # the others are cleared, which is what matters. Keep that out of the logs.
+        htmldate_logger = logging.getLogger("htmldate.meta")
+        previous_level = htmldate_logger.level
+        htmldate_logger.setLevel(logging.CRITICAL)
+        try:
+            trafilatura.meta.reset_caches()
+        finally:
+            htmldate_logger.setLevel(previous_level)
 
 
 def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
@@ -240,8 +265,7 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     page_image = _page_image(tree)
     # trafilatura resolves relative links against the host, not the page; do it right
     # (honouring <base href>) before it sees them.
-    with contextlib.suppress(AttributeError, ValueError, TypeError):
-        tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    _make_links_absolute(tree, url)
 
     _maybe_reset_caches()
     try:

@@ -185,3 +185,30 @@ def test_published_at_is_always_aware(no_network):
     assert article.published_at is not None
     assert article.published_at.tzinfo is not None
     assert article.published_at.astimezone(UTC).date().isoformat() == "2025-04-18"
+
+
+def test_relative_links_follow_the_pages_base_href(no_network):
+    head = '<base href="https://cdn.policywire.example/archive/">'
+    extra = (
+        '<p>Read the <a href="decision.pdf">full decision</a> and the '
+        '<a href="https://other.example/x">reaction</a> published this morning in Brussels.</p>'
+    )
+    article = extract_article(html=page(head=head, body_extra=extra), url=URL)
+
+    assert 'href="https://cdn.policywire.example/archive/decision.pdf"' in article.body_html
+    assert 'href="https://other.example/x"' in article.body_html
+
+
+def test_trafilatura_caches_are_reset_periodically(no_network, monkeypatch):
+    import trafilatura.meta
+
+    from articles import extraction
+
+    resets = []
+    monkeypatch.setattr(extraction, "RESET_CACHES_EVERY", 3)
+    monkeypatch.setattr(trafilatura.meta, "reset_caches", lambda: resets.append(1))
+
+    for _ in range(7):
+        extract_article(html=page(), url=URL)
+
+    assert len(resets) == 2
