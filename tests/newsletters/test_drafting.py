@@ -234,3 +234,36 @@ def test_draft_with_an_empty_week_adds_nothing():
     result = auto_draft_issue(issue=issue)
     assert not issue.items.exists()
     assert (result.radar, result.reading, result.events, result.letter) == (0, 0, 0, False)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_auto_drafts_at_once_add_each_story_once(fixture_week):
+    import threading
+
+    from django.db import connection
+
+    issue = new_issue()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def draft() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(auto_draft_issue(issue=Issue.objects.get(pk=issue.pk)))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=draft) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(result.radar for result in results) == [0, RADAR_SIZE]
+    radar = issue.items.filter(section=IssueItem.Section.RADAR)
+    assert radar.count() == RADAR_SIZE
+    assert radar.values("article_id").distinct().count() == RADAR_SIZE

@@ -242,3 +242,37 @@ def test_correction_of_sent_issue_is_logged_and_status_stays_sent(sender):
 def test_correction_of_unsent_issue_is_refused(sender):
     with pytest.raises(WorkflowError, match="not sent"):
         record_correction(issue=ready_issue(), user=sender, note="x")
+
+
+def test_beat_task_starts_a_scheduled_issue_once_its_time_has_come(sender, settings):
+    from newsletters.tasks import issues_start_scheduled_task
+
+    issue = ready_issue()
+    subscriber = SubscriberFactory(active=True)
+    schedule_issue(issue=issue, send_at=timezone.now() + timedelta(minutes=5), user=sender)
+
+    issues_start_scheduled_task()  # too early: nothing happens
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SCHEDULED
+
+    Issue.objects.filter(pk=issue.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+    issues_start_scheduled_task()
+
+    issue.refresh_from_db()
+    assert issue.status in (Issue.Status.SENDING, Issue.Status.SENT)
+    assert Delivery.objects.filter(issue=issue, subscriber=subscriber).count() == 1
+    changes = [(c.from_status, c.to_status, c.changed_by) for c in issue.status_changes.all()][:2]
+    assert changes == [("draft", "scheduled", sender), ("scheduled", "sending", None)]
+
+
+def test_unscheduled_issue_is_not_started_by_the_beat_task(sender):
+    from newsletters.tasks import issues_start_scheduled_task
+
+    issue = ready_issue()
+    schedule_issue(issue=issue, send_at=timezone.now() + timedelta(minutes=5), user=sender)
+    unschedule_issue(issue=issue, user=sender)
+    Issue.objects.filter(pk=issue.pk).update(scheduled_at=timezone.now() - timedelta(minutes=1))
+
+    issues_start_scheduled_task()
+
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.DRAFT
+    assert not Delivery.objects.exists()
