@@ -590,3 +590,24 @@ def test_change_page_with_50_items_and_1000_pool_articles_has_a_fixed_query_coun
         admin_client.get(change_url(small))
     # A few queries are only made when there is something to show (topics of pool rows).
     assert large - len(captured_small) <= 3
+
+
+def test_correcting_a_sent_issue_changes_its_public_page(
+    editor_client, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    client = Client()  # an anonymous reader, served from the page cache
+    issue = week_issue(status=Issue.Status.SENT, title="Sent issue")
+    IssueItemFactory(issue=issue, headline="Story", blurb="The fine was 5 million.")
+    assert "The fine was 5 million." in client.get(issue.get_absolute_url()).content.decode()
+
+    data = form_data(editor_client.get(change_url(issue)))
+    data["items-0-blurb"] = "The fine was 500 million."
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(change_url(issue), data)
+
+    page = client.get(issue.get_absolute_url()).content.decode()
+    assert "The fine was 500 million." in page
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT
+    assert issue.status_changes.get().note == "Correction: 1 item"
