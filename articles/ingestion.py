@@ -26,25 +26,11 @@ from django.utils import timezone
 from articles import calendars, feeds, fetching, scheduling
 from articles.boilerplate import clean_body
 from articles.canonical import canonicalize_url
+from articles.classify import suggest_topics
+from articles.dedupe import assign_story_group
 from articles.extraction import ExtractedArticle, ExtractionError, extract_article
-from articles.models import Article, Source
+from articles.models import Article, Source, Topic
 from articles.sanitising import html_to_text
-
-try:
-    from articles.classify import suggest_topics
-except ImportError:  # TEMPORARY until INGESTION B's module lands
-
-    def suggest_topics(*, article: Article) -> list:
-        return []
-
-
-try:
-    from articles.dedupe import assign_story_group
-except ImportError:  # TEMPORARY until INGESTION B's module lands
-
-    def assign_story_group(*, article: Article) -> None:
-        return None
-
 
 logger = logging.getLogger(__name__)
 
@@ -241,10 +227,11 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
     if parsed.warning:
         logger.info("Feed %s is ill-formed but readable: %s", source, parsed.warning)
     candidates, skipped = _new_candidates(source, parsed.entries)
+    topics = list(Topic.objects.all()) if candidates else []
     new_articles = 0
     for candidate in candidates:
         try:
-            article = _store_entry(source=source, candidate=candidate, fetch=fetch)
+            article = _store_entry(source=source, candidate=candidate, fetch=fetch, topics=topics)
         except Exception:  # one bad entry must not lose the rest of the feed
             logger.exception("Could not store entry %s of %s", candidate.canonical_url, source)
             skipped += 1
@@ -274,9 +261,11 @@ def _fallback_title(text: str, url: str) -> str:
     return url
 
 
-def _store_entry(*, source: Source, candidate: _Candidate, fetch: Fetch) -> Article | None:
-    """Fetch, extract and clean one entry's article, then store it complete, or None if a
-    concurrent poll stored the same story first."""
+def _store_entry(
+    *, source: Source, candidate: _Candidate, fetch: Fetch, topics: list[Topic]
+) -> Article | None:
+    """Fetch and extract one entry's article, then store it complete (see _save_complete),
+    or None if a concurrent poll stored the same story first."""
     entry = candidate.entry
     extracted: ExtractedArticle | None = None
     if entry.link:
@@ -292,18 +281,13 @@ def _store_entry(*, source: Source, candidate: _Candidate, fetch: Fetch) -> Arti
         body_html, status = "", Article.Extraction.FAILED
         problem = f"{problem} The feed has no content for it either."
 
-    cleaned = clean_body(source=source, body_html=body_html)
-    body_text = cleaned.text or html_to_text(cleaned.html)
     now = timezone.now()
-    title = entry.title or (extracted.title if extracted else "")
     article = Article(
         source=source,
         canonical_url=candidate.canonical_url,
         guid=candidate.guid[:1000],
-        title=(title or _fallback_title(body_text, candidate.canonical_url))[:500],
+        title=(entry.title or (extracted.title if extracted else ""))[:500],
         summary=entry.summary_html,
-        body_html=cleaned.html,
-        body_text=body_text,
         image_url=((extracted.image_url if extracted else "") or entry.image_url)[:2000],
         author=((extracted.author if extracted else "") or entry.author)[:300],
         published_at=_published_at(entry.published_at, extracted, now),
@@ -312,7 +296,7 @@ def _store_entry(*, source: Source, candidate: _Candidate, fetch: Fetch) -> Arti
         extraction_status=status,
         extraction_error=problem,
     )
-    return _save_complete(article)
+    return _save_complete(article, body_html=body_html, topics=topics)
 
 
 def _published_at(
@@ -324,13 +308,21 @@ def _published_at(
     return feed_date or page_date or now
 
 
-def _save_complete(article: Article) -> Article | None:
-    """Insert the article with its group and topics in one transaction, or nothing."""
+def _save_complete(
+    article: Article, *, body_html: str, topics: list[Topic] | None = None
+) -> Article | None:
+    """Clean the body, then insert the article with its story group and suggested topics,
+    all in one transaction: the row is stored complete or not at all."""
     try:
         with transaction.atomic():
+            cleaned = clean_body(source=article.source, body_html=body_html)
+            article.body_html = cleaned.html
+            article.body_text = cleaned.text or html_to_text(cleaned.html)
+            if not article.title:
+                article.title = _fallback_title(article.body_text, article.canonical_url)[:500]
             article.save()
             assign_story_group(article=article)
-            suggest_topics(article=article)
+            suggest_topics(article=article, topics=topics)
     except IntegrityError:
         # The same canonical URL or GUID was stored meanwhile (a concurrent poll).
         logger.info("Article %s already stored; skipped", article.canonical_url)
@@ -347,16 +339,12 @@ def _ingest_page(*, source: Source, page: fetching.FetchResult) -> int:
     if Article.objects.filter(canonical_url=canonical).exists():
         return 0
     extracted = extract_article(html=page.content, url=page.url)
-    cleaned = clean_body(source=source, body_html=extracted.body_html)
     now = timezone.now()
-    body_text = cleaned.text or html_to_text(cleaned.html)
     article = Article(
         source=source,
         canonical_url=canonical[:MAX_URL_LENGTH],
         guid="",
-        title=(extracted.title or _fallback_title(body_text, canonical))[:500],
-        body_html=cleaned.html,
-        body_text=body_text,
+        title=extracted.title[:500],
         image_url=extracted.image_url,
         author=extracted.author,
         published_at=_published_at(None, extracted, now),
@@ -364,4 +352,4 @@ def _ingest_page(*, source: Source, page: fetching.FetchResult) -> int:
         language=extracted.language,
         extraction_status=Article.Extraction.EXTRACTED,
     )
-    return 1 if _save_complete(article) is not None else 0
+    return 1 if _save_complete(article, body_html=extracted.body_html) is not None else 0

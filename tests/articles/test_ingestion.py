@@ -399,10 +399,10 @@ def test_article_is_stored_complete_or_not_at_all(loopback, monkeypatch):
     source = feed_source(serve_story_feed(loopback, "wire", 3))
     real = ingestion.suggest_topics
 
-    def failing_for_story_one(*, article):
+    def failing_for_story_one(*, article, topics=None):
         if article.guid == "wire-1":
             raise RuntimeError("classifier crashed")
-        return real(article=article)
+        return real(article=article, topics=topics)
 
     monkeypatch.setattr(ingestion, "suggest_topics", failing_for_story_one)
 
