@@ -206,6 +206,7 @@ def test_trafilatura_caches_are_reset_periodically(no_network, monkeypatch):
 
     resets = []
     monkeypatch.setattr(extraction, "RESET_CACHES_EVERY", 3)
+    monkeypatch.setattr(extraction, "_extractions", 0)
     monkeypatch.setattr(trafilatura.meta, "reset_caches", lambda: resets.append(1))
 
     for _ in range(7):
