@@ -1,8 +1,14 @@
 import gzip
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 import time
 import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -332,3 +338,79 @@ def test_max_bytes_argument_overrides_the_setting(loopback):
 
     with pytest.raises(ResponseTooLargeError, match="4,096-byte"):
         fetch(url, max_bytes=4096)
+
+
+# ----------------------------------------------------------------------- https
+
+
+def _make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for news.example.test, via openssl."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+        "-keyout", "ca.key", "-out", "ca.pem",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign",
+    )  # fmt: skip
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=news.example.test",
+        "-keyout", "server.key", "-out", "server.csr",
+    )  # fmt: skip
+    (directory / "san.ext").write_text("subjectAltName=DNS:news.example.test\n")
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "san.ext",
+    )  # fmt: skip
+    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+
+
+@pytest.fixture
+def tls_server(tmp_path, settings, monkeypatch):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    ca, certificate, key = _make_certificates(tmp_path)
+    seen_hosts = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen_hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"secure")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    # Trust only the throwaway CA; make the test names resolve to loopback.
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    monkeypatch.setattr(
+        fetching, "resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")]
+    )
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    yield httpd.server_address[1], seen_hosts
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_to_a_pinned_address_verifies_the_certificate_for_the_host_name(tls_server):
+    port, seen_hosts = tls_server
+
+    result = fetch(f"https://news.example.test:{port}/")
+
+    assert result.content == b"secure"
+    assert seen_hosts == [f"news.example.test:{port}"]
+
+
+def test_https_certificate_for_another_name_is_refused(tls_server):
+    port, _seen = tls_server
+
+    with pytest.raises(ConnectError, match="TLS failed"):
+        fetch(f"https://other.example.test:{port}/")
