@@ -205,6 +205,20 @@ def _body_to_html(body: etree._Element, *, title: str) -> str:
                 break
             if len(text.split()) > KICKER_MAX_WORDS:
                 break
+    # A standfirst that only repeats the start of a paragraph soon after it ("The
+    # Commission said on…") is a teaser, not text: the paragraph itself follows.
+    for element in list(container[:HEADLINE_WITHIN]):
+        teaser = plain_text("".join(element.itertext())).rstrip(".… ")
+        if len(teaser.split()) < 5:
+            continue
+        later = element.getnext()
+        for _ in range(2):
+            if later is None:
+                break
+            if plain_text("".join(later.itertext())).startswith(teaser):
+                container.remove(element)
+                break
+            later = later.getnext()
     return "".join(
         etree.tostring(element, method="html", encoding="unicode", with_tail=True)
         for element in container

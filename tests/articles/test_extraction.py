@@ -213,3 +213,14 @@ def test_trafilatura_caches_are_reset_periodically(no_network, monkeypatch):
         extract_article(html=page(), url=URL)
 
     assert len(resets) == 2
+
+
+def test_teaser_repeating_the_first_paragraph_is_left_out(no_network):
+    html = page().replace(
+        "<h1>EU fines Big Tech over data transfers</h1>",
+        "<h1>EU fines Big Tech over data transfers</h1>"
+        f'<p class="dek">{STORY[0][:80]}&hellip;</p>',
+    )
+    article = extract_article(html=html, url=URL)
+
+    assert article.body_text.split("\n\n") == STORY
