@@ -1,7 +1,7 @@
 """How close extracted text comes to the true article text: bare trafilatura vs our pipeline.
 
-For every page of the evaluation set (tests/data/extraction: 14 article pages from
-four fictional outlets with their own templates and trailers, and the true text of
+For every page of the evaluation set (tests/data/extraction: 17 article pages from
+five fictional outlets with their own templates and trailers, and the true text of
 each), prints token-level precision, recall and F1 of
 
   (a) bare ``trafilatura.extract(page, url=url)`` (plain-text output, defaults), and

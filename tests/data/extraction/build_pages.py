@@ -1,12 +1,14 @@
 # ruff: noqa: E501 - the page templates are HTML, kept one element to a line as written
 """Build the extraction evaluation pages from articles.json.
 
-Four fictional outlets, each with its own page template (navigation, cookie
+Five fictional outlets, each with its own page template (navigation, cookie
 banner, sidebars, related links, footer) and its own habits at the end of a
 story: a chatbot promotion and share box (policywire), a membership appeal and a
 newsletter line plus a "listen" line at the top (techledger), a closing sentence
 glued to the last paragraph and a photo credit (brusselsbytes), and none at all
-(asiadigital, whose short closing paragraphs are story text and must stay).
+(asiadigital, whose short closing paragraphs are story text and must stay), and a
+chatbot promotion whose wording changes with each story after a short closing
+paragraph that only looks like a trailer ("Shares in…", "Sign-up rates…") (dwatch).
 
 Run it after editing articles.json; the generated pages/ and truth/ files are
 committed so the evaluation does not depend on this script's exact output:
@@ -27,6 +29,7 @@ SOURCES = {
     "techledger": {"name": "Tech Ledger", "site": "https://www.techledger.example"},
     "brusselsbytes": {"name": "Brussels Bytes", "site": "https://brusselsbytes.example"},
     "asiadigital": {"name": "Asia Digital Review", "site": "https://asiadigital.example"},
+    "dwatch": {"name": "Digital Watch Updates", "site": "https://dwatch.example"},
 }
 
 
@@ -264,11 +267,47 @@ def asiadigital(a: dict, index: int) -> str:
 """
 
 
+def dwatch(a: dict, index: int) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en-US">
+<head>
+<meta charset="UTF-8">
+<title>{html.escape(a["title"])} | Digital Watch Updates</title>
+<meta property="og:title" content="{html.escape(a["title"])}">
+<meta property="og:image" content="https://dwatch.example/wp-content/uploads/2025/04/{a["slug"]}-1024x576.jpg">
+<meta property="article:published_time" content="{a["date"]}">
+</head>
+<body class="updates-template">
+<div class="top-strip"><a href="/newsletter">Newsletter</a> <a href="/events">Events</a> <a href="/actors">Actors</a> <a href="/processes">Processes</a></div>
+<header><a href="/" class="logo">Digital Watch</a>
+<nav><ul><li><a href="/topics/infrastructure">Infrastructure</a></li><li><a href="/topics/cybersecurity">Cybersecurity</a></li><li><a href="/topics/human-rights">Human rights</a></li><li><a href="/topics/economic">Economic</a></li></ul></nav></header>
+<div class="wrapper">
+<div class="main-column">
+  <div class="update">
+    <div class="update-meta"><span class="date">{a["date"][:10]}</span> <span class="topics"><a href="/topics/x">Topic</a></span></div>
+    <h1>{html.escape(a["title"])}</h1>
+    <div class="update-content">
+{body_html(a["blocks"])}
+<p><strong>{html.escape(a["trailer"])}</strong></p>
+    </div>
+    <div class="update-actors"><h4>Actors</h4><a href="/actors/a">Actor one</a> <a href="/actors/b">Actor two</a></div>
+  </div>
+  <div class="more-updates"><h3>More updates</h3><ul><li><a href="/u/1">Council adopts position on telecoms package</a></li><li><a href="/u/2">New submarine cable lands in West Africa</a></li></ul></div>
+</div>
+<div class="side-column"><div class="widget"><h3>Weekly newsletter</h3><p>Get the weekly digest in your inbox.</p></div><div class="widget"><h3>Ask the chatbot</h3><p>Questions about digital policy? Our assistant answers.</p></div></div>
+</div>
+<footer><p>Digital Watch observatory. Content under CC BY-NC-ND.</p></footer>
+</body>
+</html>
+"""
+
+
 TEMPLATES = {
     "policywire": policywire,
     "techledger": techledger,
     "brusselsbytes": brusselsbytes,
     "asiadigital": asiadigital,
+    "dwatch": dwatch,
 }
 
 # Editor patterns the evaluation gives each source (the photo credit is different on
