@@ -73,10 +73,12 @@ GENERIC_TRAILERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"share (this|the) (article|story|post|page)\b.{0,60}", _I),
     re.compile(r"(share|share on|follow us on|like us on)( facebook| x| twitter| linkedin"
                r"| whatsapp| email| bluesky| mastodon)+\b.{0,40}", _I),
-    re.compile(r"(we|this (web)?site|our (web)?site) uses? cookies\b.{0,200}", _I),
+    re.compile(r"(we|this (web)?site|our (web)?site) uses? cookies( and similar "
+               r"technologies)?,? (to|so that|in order to) (improve|enhance|personali[sz]e|give|"
+               r"ensure|provide|offer|analy[sz]e|make)\b.{0,200}", _I),
     re.compile(r"by (continuing to (use|browse)|using) (this|our) (web)?site,? you "
                r"(agree|consent) to (the|our) use of cookies\b.{0,100}", _I),
-    re.compile(r"(accept|manage|reject) (all )?cookies\b.{0,60}", _I),
+    re.compile(r"(accept|manage|reject|allow)( all)? cookies( settings| preferences)?\.?", _I),
     re.compile(r"(©|\(c\)|copyright)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?", _I),
     re.compile(r"(advertisement|sponsored content|skip advertisement)", _I),
 )  # fmt: skip

@@ -81,6 +81,8 @@ def test_generic_chatbot_trailer_is_removed_from_a_new_sources_first_article():
         "Share this article",
         "Share on Facebook Twitter LinkedIn",
         "We use cookies to improve your experience on our website.",
+        "This site uses cookies and similar technologies to analyse traffic.",
+        "Accept all cookies",
         "© 2025 The Daily Circuit. All rights reserved.",
         "Get the latest news delivered straight to your inbox.",
     ],
@@ -98,6 +100,10 @@ def test_generic_patterns_never_match_story_sentences_about_the_same_things():
         "first, and that a newsletter sign-up form cannot be used as a pretext.",
         "Readers who subscribe to our newsletter are not affected, the company said.",
         "Ministers asked platforms to share this article of the treaty with their users.",
+        "We use cookies to track users across sites, the company admitted in court.",
+        "Reject all cookies, the regulator told the publishers in its guidance.",
+        "Shares in the company fell after the fine was announced.",
+        "Sign-up rates for the digital identity app fell in March.",
     ]
     for line in story:
         assert not is_generic_trailer(line)
