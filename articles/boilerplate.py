@@ -136,7 +136,9 @@ def compile_strip_patterns(source: Source) -> list[regex.Pattern]:
         if not text:
             continue
         if len(text) > MAX_PATTERN_LENGTH:
-            logger.warning("Source %s: strip pattern longer than %d ignored", source.pk, 300)
+            logger.warning(
+                "Source %s: strip pattern longer than %d ignored", source.pk, MAX_PATTERN_LENGTH
+            )
             continue
         if _CATASTROPHIC.search(text):
             logger.warning(
