@@ -187,6 +187,26 @@ def serve(directory: Path, port: int) -> None:
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
+class StageTimer:
+    """Wraps pipeline stages (module attributes) and adds up the time spent in each."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, module, name: str, label: str) -> None:
+        original = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                self.seconds[label] = self.seconds.get(label, 0.0) + elapsed
+
+        setattr(module, name, timed)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -195,6 +215,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=500)
     parser.add_argument("--per-feed", type=int, default=25)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="Also print the time spent in each stage."
+    )
     parser.add_argument("--serve", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
@@ -208,8 +231,19 @@ def main() -> None:
     import trafilatura
     from django.db import connection
 
+    from articles import feeds as feeds_module
+    from articles import fetching, ingestion
     from articles.ingestion import poll_source
     from articles.models import Article, Source
+
+    stages = StageTimer()
+    if options.breakdown:
+        stages.wrap(fetching, "fetch", "fetch (feeds and pages)")
+        stages.wrap(feeds_module, "parse_feed", "parse feed + sanitise entries")
+        stages.wrap(ingestion, "extract_article", "extract (trafilatura + sanitise)")
+        stages.wrap(ingestion, "clean_body", "boilerplate cleaning")
+        stages.wrap(ingestion, "assign_story_group", "near-duplicate grouping")
+        stages.wrap(ingestion, "suggest_topics", "topic suggestion")
 
     test_name = f"bench_{connection.settings_dict['NAME']}".replace("/", "_")
     if connection.vendor == "sqlite":
@@ -298,6 +332,14 @@ def main() -> None:
         f"peak RSS after {early_articles} articles: {early_peak:.0f} MB; "
         f"after {stored}: {final_peak:.0f} MB"
     )
+    if stages.seconds:
+        print(f"per article, bare: {1000 * bare_seconds / n:.1f} ms; pipeline stages:")
+        accounted = 0.0
+        for label, seconds in stages.seconds.items():
+            accounted += seconds
+            print(f"  {label:<36} {1000 * seconds / n:6.1f} ms")
+        rest = pipeline_seconds - accounted
+        print(f"  {'storage, keys, transactions, rest':<36} {1000 * rest / n:6.1f} ms")
 
 
 if __name__ == "__main__":
