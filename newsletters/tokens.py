@@ -10,11 +10,13 @@ working.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -54,6 +56,13 @@ def _key_tag(*, subscriber_token_key: str, purpose: Purpose) -> str:
     return salted_hmac(_salt(purpose), subscriber_token_key, algorithm="sha256").hexdigest()[:20]
 
 
+@functools.lru_cache(maxsize=8)
+def _signer(purpose: Purpose, secret_key: str) -> signing.TimestampSigner:
+    # One signer per purpose (and key), not one per token: tokens are made for every
+    # recipient of every issue.
+    return signing.TimestampSigner(key=secret_key, salt=_salt(purpose))
+
+
 def make_token(*, subscriber: Subscriber, purpose: Purpose) -> str:
     """Return a URL-safe token that proves ``purpose`` for ``subscriber``."""
     payload = [
@@ -61,7 +70,7 @@ def make_token(*, subscriber: Subscriber, purpose: Purpose) -> str:
         _key_tag(subscriber_token_key=subscriber.token_key, purpose=purpose),
         int(time.time()),
     ]
-    return signing.dumps(payload, salt=_salt(purpose), compress=False)
+    return _signer(purpose, settings.SECRET_KEY).sign_object(payload)
 
 
 def read_token(*, token: str, purpose: Purpose) -> TokenClaims:

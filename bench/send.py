@@ -1,0 +1,195 @@
+"""Benchmark: the whole sending pipeline against a plain smtplib loop.
+
+    .venv/bin/python bench/send.py [--subscribers 10000] [--small 1000] [--batch-size 100]
+
+Both send to the same SMTP sink on loopback (aiosmtpd in its own process, counting
+messages and discarding them). The pipeline is what a worker does, run with eager
+tasks: fix the audience (one Delivery each), render the issue once, personalise each
+message, claim / send / mark sent per delivery over one connection per batch. The
+plain loop sends one pre-rendered message with smtplib over one connection. Peak
+memory is measured with tracemalloc around a send to --small and to --subscribers
+recipients (separate runs, so the timing runs are not slowed by tracing).
+
+Runs on a throwaway test database (test_<name> on PostgreSQL, in memory on SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import smtplib
+import socket
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
+
+
+def run_sink(port: int, ready, counter) -> None:
+    """An SMTP server that accepts and counts messages, keeping none of them."""
+    import logging
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    class Counting:
+        async def handle_DATA(self, server, session, envelope):
+            with counter.get_lock():
+                counter.value += 1
+            return "250 OK"
+
+    controller = Controller(Counting(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=1_000, help="size of the memory check")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    args = parser.parse_args()
+
+    port = free_port()
+    counter = multiprocessing.Value("q", 0)
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=run_sink, args=(port, ready, counter), daemon=True)
+    sink.start()
+    ready.wait(10)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from digest.celery import app
+    from newsletters import sending
+    from newsletters.models import Delivery, Issue, Subscriber
+    from tests.factories import IssueFactory, IssueItemFactory
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.NEWSLETTER_BATCH_SIZE = args.batch_size
+    settings.NEWSLETTER_RATE_LIMIT = 0
+    settings.DEBUG = False  # as in production: no query log kept in memory
+    app.conf.task_always_eager = True
+    import logging
+
+    for name in ("newsletters", "celery", "kombu"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        print(
+            f"database: {connection.vendor}, batch size {args.batch_size}, sink 127.0.0.1:{port}"
+        )
+        number = iter(range(1, 1_000))
+
+        def make_issue() -> Issue:
+            issue = IssueFactory(number=next(number))
+            for order in range(12):
+                IssueItemFactory(issue=issue, order=order)
+            return issue
+
+        def ensure_subscribers(total: int) -> None:
+            have = Subscriber.objects.count()
+            now = timezone.now()
+            for start in range(have, total, 2000):
+                Subscriber.objects.bulk_create(
+                    Subscriber(
+                        email=f"bench{n}@example.org",
+                        status=Subscriber.Status.ACTIVE,
+                        confirmed_at=now,
+                    )
+                    for n in range(start, min(start + 2000, total))
+                )
+
+        def pipeline(total: int) -> float:
+            ensure_subscribers(total)
+            issue = make_issue()
+            sending._render_cache.clear()
+            before = counter.value
+            started = time.perf_counter()
+            sending.begin_issue_send(issue=issue)  # autocommit: batches run eagerly now
+            elapsed = time.perf_counter() - started
+            issue.refresh_from_db()
+            sent = Delivery.objects.filter(issue=issue, status="sent").count()
+            assert issue.status == Issue.Status.SENT and sent == total, (issue.status, sent)
+            deadline = time.monotonic() + 10
+            while counter.value - before < total and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert counter.value - before == total
+            return elapsed
+
+        def plain_loop(total: int) -> float:
+            issue = Issue.objects.order_by("-number").first()
+            rendered = sending.render_issue_email(issue=issue)
+            subscriber = Subscriber.objects.first()
+            from newsletters.rendering import personalise
+
+            email = sending.build_email(
+                message=personalise(rendered=rendered, subscriber=subscriber),
+                message_id="<bench@localhost>",
+            )
+            data = email.message().as_bytes(linesep="\r\n")
+            before = counter.value
+            started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                for n in range(total):
+                    smtp.sendmail("weekly@localhost", [f"bench{n}@example.org"], data)
+            elapsed = time.perf_counter() - started
+            assert counter.value - before == total
+            return elapsed
+
+        def peak_memory(total: int) -> int:
+            """Traced peak while sending to the first ``total`` subscribers."""
+            ensure_subscribers(total)
+            last_pk = Subscriber.objects.order_by("pk").values_list("pk", flat=True)[total - 1]
+            Subscriber.objects.filter(pk__gt=last_pk).update(is_paused=True)
+            tracemalloc.start()
+            try:
+                base = tracemalloc.get_traced_memory()[0]
+                pipeline(total)
+                return tracemalloc.get_traced_memory()[1] - base
+            finally:
+                tracemalloc.stop()
+                Subscriber.objects.update(is_paused=False)
+
+        n = args.subscribers
+        pipeline_seconds = pipeline(n)
+        plain_seconds = plain_loop(n)
+        pipeline_rate = n / pipeline_seconds
+        plain_rate = n / plain_seconds
+        print(f"pipeline:    {n} messages in {pipeline_seconds:.1f} s = {pipeline_rate:.0f} msg/s")
+        print(f"plain loop:  {n} messages in {plain_seconds:.1f} s = {plain_rate:.0f} msg/s")
+        print(f"ratio:       {pipeline_rate / plain_rate:.2f} (pipeline / plain smtplib)")
+        if not args.no_memory:
+            for size in (args.small, n):
+                peak = peak_memory(size)
+                print(f"peak memory: {peak / 1024 / 1024:.1f} MiB traced while sending to {size}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        sink.terminate()
+
+
+if __name__ == "__main__":
+    main()
