@@ -154,6 +154,8 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0 or Atom ``content`` fetched from ``url``.
 
+    ``content_type`` is the response's Content-Type header, charset included.
+
     Promises: relative links are resolved against ``url`` (or the feed's own
     xml:base); declared encodings are honoured and undeclared ones guessed; an
     ill-formed feed still yields the entries that could be read (``warning`` says
@@ -164,12 +166,14 @@ def parse_feed(
     now = now or datetime.now(tz=UTC)
     headers = {"content-location": url}
     if content_type:
+        # The full header, charset included: feedparser weighs it against the XML's own.
         headers["content-type"] = content_type
+    media_type = content_type.split(";", 1)[0].strip().lower()
     parsed = feedparser.parse(content, response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
 
     if not parsed.version and not parsed.entries:
-        looks_html = content_type in ("text/html", "application/xhtml+xml") or (
+        looks_html = media_type in ("text/html", "application/xhtml+xml") or (
             b"<html" in content[:2048].lower()
         )
         if looks_html:

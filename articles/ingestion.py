@@ -222,7 +222,9 @@ def _new_candidates(
 
 def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch) -> PollResult:
     parsed = feeds.parse_feed(
-        response.content, url=response.url, content_type=response.content_type
+        response.content,
+        url=response.url,
+        content_type=response.headers.get("content-type", response.content_type),
     )
     if parsed.warning:
         logger.info("Feed %s is ill-formed but readable: %s", source, parsed.warning)

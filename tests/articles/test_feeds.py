@@ -295,3 +295,24 @@ def test_entry_image_comes_from_media_or_enclosure():
 
     assert feed.entries[0].image_url == "https://news.example.org/img/thumb.jpg"
     assert feed.entries[1].image_url == "https://cdn.example.org/e.png"
+
+
+def test_charset_in_the_content_type_header_is_honoured():
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        "<item><title>Contrôle des exportations</title>"
+        "<link>https://fr.example.org/e</link></item></channel></rss>"
+    ).encode("latin-1")
+
+    feed = parse_feed(
+        body,
+        url="https://fr.example.org/rss",
+        content_type="application/rss+xml; charset=iso-8859-1",
+    )
+
+    assert feed.entries[0].title == "Contrôle des exportations"
+
+
+def test_html_content_type_with_parameters_is_recognised():
+    with pytest.raises(NotAFeedError, match="HTML page"):
+        parse_feed(b"<p>hello</p>", url=URL, content_type="text/html; charset=utf-8")
