@@ -16,6 +16,7 @@ from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, Sortabl
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db import models
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -233,6 +234,17 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
             "sign_off": settings.NEWSLETTER_SIGN_OFF,
             **super().get_changeform_initial_data(request),
         }
+
+    def response_add(self, request: HttpRequest, obj: Issue, post_url_continue=None):
+        # A new issue is empty: go to its page, where the pool and auto-draft are.
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"Issue #{obj.number} is created. Add stories from the pool below, or auto-draft.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:newsletters_issue_change", args=[obj.pk]))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # While deliveries go out the issue is frozen, so every recipient gets the same.

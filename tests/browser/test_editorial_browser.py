@@ -133,7 +133,7 @@ def test_editor_compiles_previews_and_schedules_an_issue(live_server, browser_pa
     page.fill("#id_title", "Courts, chips and app stores")
     page.fill("#id_letter", "Dear readers,\n\nA week of *rulings*.")
     page.screenshot(path=artifacts_dir / "editorial-1-new-issue.png", full_page=True)
-    page.click("input[name=_continue]")
+    page.click("input[name=_save]")
 
     # The issue's page, with its pool; the duplicate story is folded.
     page.wait_for_selector("#pool")
@@ -196,6 +196,7 @@ def test_editor_compiles_previews_and_schedules_an_issue(live_server, browser_pa
     web.wait_for_load_state()
     web_text = web.text_content("body")
     assert "Courts, chips and app stores" in web_text
+    assert "{#" not in web_text and "{%" not in web_text
     assert edited in web_text
     positions = [web_text.index(headline) for headline in expected]
     assert positions == sorted(positions)

@@ -146,8 +146,10 @@ def test_creating_an_issue_saves_it_as_a_draft(editor_client):
     response = editor_client.post(reverse("admin:newsletters_issue_add"), data)
 
     issue = Issue.objects.get()
-    assert response.status_code == 302
     assert (issue.number, issue.title, issue.status) == (1, "Big Tech on trial", "draft")
+    # Straight to its page, where it is compiled.
+    assert response.status_code == 302
+    assert response["Location"] == change_url(issue)
 
 
 def test_period_ending_before_it_starts_is_refused(editor_client):
