@@ -207,6 +207,27 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+def _resolve_within(host: str, port: int, seconds: float) -> list[IPAddress]:
+    """``resolve`` bounded by the fetch's deadline (the system resolver has its own,
+    much longer, timeouts); raises TimeoutError when the time is up."""
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["addresses"] = resolve(host, port)
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(max(seconds, 0.0))
+    if worker.is_alive():
+        raise TimeoutError(f"resolving {host} took too long")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["addresses"]  # type: ignore[return-value]
+
+
 # -------------------------------------------------------------- connections
 
 
@@ -436,7 +457,9 @@ def _request_once(
     """One request: a FetchResult, or the Location of a redirect."""
     scheme, host, port, path = _split(url)
     try:
-        addresses = resolve(host, port)
+        addresses = _resolve_within(host, port, deadline.remaining())
+    except TimeoutError:
+        raise _timeout_error(url, original_url) from None
     except (OSError, UnicodeError) as error:
         raise DNSError(f"Cannot resolve {host} for {url}: {error}.", url=original_url) from None
     if not addresses:

@@ -414,3 +414,19 @@ def test_https_certificate_for_another_name_is_refused(tls_server):
 
     with pytest.raises(ConnectError, match="TLS failed"):
         fetch(f"https://other.example.test:{port}/")
+
+
+def test_slow_name_resolution_is_bounded_by_the_total_timeout(monkeypatch, settings):
+    settings.FETCH_TOTAL_TIMEOUT = 0.5
+
+    def hanging_resolver(host, port):
+        time.sleep(3)
+        return [ipaddress.ip_address("8.8.8.8")]
+
+    monkeypatch.setattr(fetching, "resolve", hanging_resolver)
+    started = time.monotonic()
+
+    with pytest.raises(FetchTimeoutError):
+        fetch("http://slow-dns.example.test/")
+
+    assert time.monotonic() - started < 1.5
