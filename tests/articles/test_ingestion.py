@@ -16,7 +16,7 @@ from tests.articles.builders import (
     serve_story_feed,
     story_paragraphs,
 )
-from tests.factories import ArticleFactory, SourceFactory
+from tests.factories import ArticleFactory, SourceFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,20 @@ def test_repoll_without_validators_makes_no_second_article_and_fetches_no_page(
     assert result.new_articles == 0
     assert Article.objects.count() == 3
     assert loopback.hits("/wire/story-0.html") == 1
+
+
+def test_queries_per_new_article_are_bounded_whatever_the_number_of_topics(
+    loopback, django_assert_max_num_queries
+):
+    TopicFactory.create_batch(12, keywords="privacy\ndata protection\nregulator")
+    source = feed_source(serve_story_feed(loopback, "wire", 5))
+
+    # Claim, keys and bookkeeping: 8; each new article (cleaning, insert, grouping,
+    # topics, savepoints): at most 12, however many topics there are.
+    with django_assert_max_num_queries(8 + 5 * 12):
+        result = poll_source(source=source)
+
+    assert result.new_articles == 5
 
 
 def test_same_story_in_two_feeds_of_one_outlet_is_stored_once(loopback):
