@@ -211,6 +211,10 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
         ("Status", {"fields": [("status", "scheduled_at", "send_started_at", "sent_at")]}),
     ]
 
+    def view_on_site(self, obj: Issue) -> str | None:
+        # Only a sent issue has a public page; a draft's is its web preview.
+        return obj.get_absolute_url() if obj.status == Issue.Status.SENT else None
+
     # ----------------------------------------------------------- the forms
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []

@@ -484,8 +484,9 @@ def test_web_preview_renders_the_readers_template_for_a_draft(editor_client):
     page = response.content.decode()
     assert "Draft title for preview" in page
     assert "Radar headline one" in page
-    # The public page of the same draft does not exist yet.
+    # The public page of the same draft does not exist yet, and is not linked.
     assert editor_client.get(issue.get_absolute_url()).status_code == 404
+    assert "View on site" not in editor_client.get(change_url(issue)).content.decode()
 
 
 def test_previews_are_for_staff_only(client):
@@ -604,6 +605,8 @@ def test_correcting_a_sent_issue_changes_its_public_page(
     IssueItemFactory(issue=issue, headline="Story", blurb="The fine was 5 million.")
     assert "The fine was 5 million." in client.get(issue.get_absolute_url()).content.decode()
 
+    page = editor_client.get(change_url(issue)).content.decode()
+    assert "View on site" in page  # a sent issue has a public page
     data = form_data(editor_client.get(change_url(issue)))
     data["items-0-blurb"] = "The fine was 500 million."
     with django_capture_on_commit_callbacks(execute=True):
