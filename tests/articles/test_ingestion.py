@@ -1,4 +1,5 @@
 import gzip
+import threading
 import time
 from datetime import timedelta
 
@@ -550,3 +551,40 @@ def test_unexpected_error_is_recorded_on_the_source(monkeypatch):
 def test_fetch_error_classes_are_source_errors():
     assert issubclass(fetching.BlockedAddressError, fetching.FetchError)
     assert fetching.FetchError in ingestion.SOURCE_ERRORS
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_polls_of_two_feeds_with_the_same_stories_store_each_story_once(loopback):
+    from django.db import connection
+
+    pages = [
+        loopback.serve(f"/shared-{n}.html", article_page(f"Shared {n}", story_paragraphs(40 + n)))
+        for n in range(4)
+    ]
+    for name in ("left", "right"):
+        items = [
+            rss_item(title=f"Shared {n}", link=f"{url}?utm_source={name}")
+            for n, url in enumerate(pages)
+        ]
+        loopback.serve(f"/{name}.xml", rss_feed(items))
+    sources = [feed_source(loopback.url(f"/{name}.xml")) for name in ("left", "right")]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def poll(source):
+        try:
+            barrier.wait()
+            results.append(poll_source(source=source))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll, args=(source,)) for source in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [result.status for result in results] == [PollStatus.OK, PollStatus.OK]
+    assert sum(result.new_articles for result in results) == 4
+    assert Article.objects.count() == 4
