@@ -235,11 +235,17 @@ class _PinnedMixin:
     """Connect to a pre-checked address instead of resolving the host again."""
 
     def __init__(
-        self, *args, pinned_addresses: list[IPAddress], connect_timeout: float, **kwargs
+        self,
+        *args,
+        pinned_addresses: list[IPAddress],
+        connect_timeout: float,
+        deadline: _Deadline,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.pinned_addresses = pinned_addresses
         self.connect_timeout = connect_timeout
+        self.deadline = deadline
         # http.client sets this per instance in __init__; replace it after.
         self._create_connection = self._connect_pinned
 
@@ -247,9 +253,12 @@ class _PinnedMixin:
         _host, port = address
         last_error: OSError | None = None
         for ip in self.pinned_addresses:
+            remaining = self.deadline.remaining()
+            if remaining <= 0:
+                raise TimeoutError("no time left to connect")
             family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(self.connect_timeout)
+            sock.settimeout(min(self.connect_timeout, remaining))
             try:
                 sock.connect((str(ip), port))
             except OSError as error:
@@ -478,6 +487,7 @@ def _request_once(
             context=ssl.create_default_context(),
             pinned_addresses=addresses,
             connect_timeout=connect_timeout,
+            deadline=deadline,
         )
     else:
         connection = _PinnedHTTPConnection(
@@ -486,6 +496,7 @@ def _request_once(
             timeout=remaining,
             pinned_addresses=addresses,
             connect_timeout=connect_timeout,
+            deadline=deadline,
         )
     deadline.watch(connection)
     try:

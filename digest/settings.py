@@ -11,6 +11,7 @@ traceback: see ``digest.config.ConfigError``.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,6 +161,14 @@ try:
     # Networks (CIDR) the fetcher may reach even though they are not public, e.g.
     # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all.
     FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
+    for _cidr in FETCH_ALLOWED_NETWORKS:
+        try:
+            ipaddress.ip_network(_cidr, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"FETCH_ALLOWED_NETWORKS contains {_cidr!r}, which is not a network "
+                "such as 10.1.2.0/24."
+            ) from None
 
     # ------------------------------------------------------------ ingestion
     # Longest wait between polls of a failing source (backoff doubles up to this).
