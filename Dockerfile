@@ -31,5 +31,5 @@ RUN useradd --system --uid 1000 --home-dir /app digest
 USER digest
 
 EXPOSE 8000
-CMD ["gunicorn", "digest.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
+CMD ["gunicorn", "digest.wsgi", "--preload", "--bind", "0.0.0.0:8000", "--workers", "3", \
      "--access-logfile", "-", "--forwarded-allow-ips", "*"]

@@ -1,8 +1,8 @@
 """Reading configuration from the environment.
 
 Every reader returns a working default when its variable is unset and raises
-``ConfigError`` with one readable sentence when a value is present but wrong.
-``digest.settings`` turns that error into a one-line exit, never a traceback.
+``ConfigError`` with one readable sentence when a value is present but wrong;
+uncaught, that error ends start-up with one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,8 +14,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 
 
-class ConfigError(Exception):
-    """A configuration value is present but unusable."""
+class ConfigError(SystemExit):
+    """A configuration value is present but unusable.
+
+    A ``SystemExit``: wherever the settings read a bad value, even outside their
+    ``try``, start-up ends with status 1 and this one line on stderr, never a
+    traceback. ``str(error)`` is the sentence alone; the exit line adds the prefix.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # What the interpreter prints when a SystemExit ends the process.
+        self.code = f"Configuration error: {message}"
 
 
 TRUE_WORDS = {"1", "true", "yes", "on"}

@@ -78,6 +78,16 @@ def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
         pytest.param({"DJANGO_DEBUG": "maybe"}, "not a boolean", id="bad-boolean"),
         pytest.param({"EMAIL_URL": "carrier-pigeon://loft"}, "EMAIL_URL", id="email-scheme"),
         pytest.param({"NEWSLETTER_BATCH_SIZE": "lots"}, "whole number", id="bad-integer"),
+        pytest.param(
+            {
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": PRODUCTION_SECRET,
+                "DJANGO_ALLOWED_HOSTS": "digest.example.org",
+                "DJANGO_HSTS_SECONDS": "a year",
+            },
+            "DJANGO_HSTS_SECONDS",
+            id="bad-production-only-integer",
+        ),
     ],
 )
 def test_bad_configuration_stops_startup_with_one_line(overrides, expected):
