@@ -8,6 +8,9 @@ issues or issue items change; code that changes those rows with ``update()``
 (which sends no signal), such as a send finishing an issue, calls
 ``invalidate_pages`` itself.
 
+Each web process also keeps its hottest pages in memory (``local_pages``), still
+keyed by the shared version, so a hit costs one small cache read.
+
 Only anonymous GET/HEAD requests are served from and stored in the cache: a
 request carrying a session cookie (an editor signed in) always gets a fresh
 page. Pages can carry a CSRF token (the subscribe form in the footer); it is
@@ -19,6 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 
@@ -41,12 +47,18 @@ def page_cache_seconds() -> int:
     return int(getattr(settings, "READER_PAGE_CACHE_SECONDS", DEFAULT_PAGE_SECONDS))
 
 
+def _fresh_version() -> int:
+    # Unique across cache flushes: a version that starts again at 1 after a flush
+    # could match pages a web process still holds in its own memory.
+    return time.time_ns()
+
+
 def current_page_version() -> int:
-    """Return the page version, starting it at 1 when the cache has none."""
+    """Return the page version, starting it afresh when the cache has none."""
     version = cache.get(PAGE_VERSION_KEY)
     if version is None:
-        cache.add(PAGE_VERSION_KEY, 1, timeout=None)
-        version = cache.get(PAGE_VERSION_KEY, 1)
+        cache.add(PAGE_VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(PAGE_VERSION_KEY)
     return int(version)
 
 
@@ -55,9 +67,54 @@ def invalidate_pages() -> None:
     try:
         cache.incr(PAGE_VERSION_KEY)
     except ValueError:
-        # No version yet (fresh cache): a new one can't collide with stored pages,
-        # which were stored under a version that is gone with them.
-        cache.add(PAGE_VERSION_KEY, 2, timeout=None)
+        # No version yet (fresh cache): any new one differs from those pages were
+        # stored under.
+        cache.add(PAGE_VERSION_KEY, _fresh_version(), timeout=None)
+
+
+class _LocalPages:
+    """A small per-process LRU in front of the shared cache, for the hottest pages.
+
+    Keys carry the page version, which is still read from the shared cache on every
+    request, so a bump anywhere orphans these entries at once; entries also expire
+    with the same timeout as the shared ones.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            expires_at, stored = found
+            if expires_at <= time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return stored
+
+    def put(self, key: str, stored: dict, *, seconds: int) -> None:
+        if len(stored["content"]) > LOCAL_PAGE_MAX_BYTES:
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic() + seconds, stored)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# Per web process: a few hundred pages of 20–60 kB each.
+LOCAL_PAGE_ENTRIES = 300
+LOCAL_PAGE_MAX_BYTES = 512 * 1024
+local_pages = _LocalPages(LOCAL_PAGE_ENTRIES)
 
 
 def page_cache_key(request: HttpRequest, *, version: int) -> str:
@@ -100,14 +157,20 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         if not is_cacheable_request(request):
             return view(request, *args, **kwargs)
         key = page_cache_key(request, version=current_page_version())
-        stored = cache.get(key)
+        stored = local_pages.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                local_pages.put(key, stored, seconds=page_cache_seconds())
         if stored is not None:
             return _restore(request, stored)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            cache.set(key, _store(response), timeout=page_cache_seconds())
+            stored = _store(response)
+            cache.set(key, stored, timeout=page_cache_seconds())
+            local_pages.put(key, stored, seconds=page_cache_seconds())
             response.headers["X-Page-Cache"] = "miss"
         return response
 

@@ -19,12 +19,19 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from articles import reader_queries
+from articles import search as searching
 from articles.caching import cached_page
 from articles.charts import bar_chart_svg, weekly_article_counts
 from articles.event_calendar import events_calendar
 from articles.models import Article, Event, Topic
 from articles.sanitising import sanitize_html
-from articles.search import SearchFilters, clean_query, search_articles, snippet_for
+from articles.search import (
+    SearchFilters,
+    clean_query,
+    search_page,
+    snippet_for,
+    uses_full_text_search,
+)
 
 ARTICLES_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -219,7 +226,11 @@ def search(request: HttpRequest) -> HttpResponse:
     page = None
     results = []
     if not filters.is_empty:
-        page = paginate(request, search_articles(filters=filters), SEARCH_RESULTS_PER_PAGE)
+        page = search_page(
+            filters=filters,
+            page_number=request.GET.get("page"),
+            per_page=SEARCH_RESULTS_PER_PAGE,
+        )
         results = [(article, snippet_for(article, query=query)) for article in page]
     return render(
         request,
@@ -233,6 +244,10 @@ def search(request: HttpRequest) -> HttpResponse:
             "results": results,
             "bad_dates": bad_from or bad_to,
             "pagination_query": _filters_query(filters),
+            "results_capped": page is not None
+            and bool(query)
+            and uses_full_text_search()
+            and page.paginator.count >= searching.MAX_RANKED_MATCHES,
             "canonical_url": settings.SITE_URL + request.path,
         },
     )

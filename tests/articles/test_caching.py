@@ -166,3 +166,22 @@ def test_page_version_lives_in_the_shared_cache(settings):
     before = other_process_cache.get(PAGE_VERSION_KEY)
     invalidate_pages()
     assert other_process_cache.get(PAGE_VERSION_KEY) == before + 1
+
+
+def test_page_kept_in_process_memory_is_dropped_when_another_process_bumps(client):
+    ArticleFactory(topics=[TopicFactory(slug="ai")], title="Before")
+    client.get("/topics/ai/")
+    assert client.get("/topics/ai/")["X-Page-Cache"] == "hit"
+    Article.objects.update(title="After")  # no signal here…
+    cache.incr(PAGE_VERSION_KEY)  # …but another process bumped the shared version
+    response = client.get("/topics/ai/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "After" in response.content.decode()
+
+
+def test_flushed_shared_cache_does_not_resurrect_pages_from_memory(client):
+    ArticleFactory(topics=[TopicFactory(slug="ai")], title="Before")
+    client.get("/topics/ai/")
+    Article.objects.update(title="After")
+    cache.clear()
+    assert "After" in client.get("/topics/ai/").content.decode()

@@ -17,17 +17,19 @@ from articles.search import (
     full_text_matches,
     full_text_query,
     highlight_snippet,
-    search_articles,
+    search_page,
 )
 from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-SEARCH_QUERIES = 3
+# Topics, then on PostgreSQL: planner setting, newest matches, their ranks, the page's
+# rows (plus a savepoint pair inside the test's transaction).
+SEARCH_QUERIES = 7
 
 
 def titles(filters: SearchFilters) -> list[str]:
-    return [article.title for article in search_articles(filters=filters)]
+    return [article.title for article in search_page(filters=filters, per_page=100)]
 
 
 @pytest.fixture
@@ -276,3 +278,24 @@ def test_full_text_search_uses_gin_index(stories):
         matches = full_text_matches(Article.objects.all(), full_text_query("regulation"))
         plan = matches.only("pk").explain()
     assert "articles_article_search_vector_gin" in plan
+
+
+@pytest.mark.postgres
+def test_only_the_newest_matches_are_ranked_and_reader_is_told(client, monkeypatch):
+    monkeypatch.setattr("articles.search.MAX_RANKED_MATCHES", 3)
+    now = timezone.now()
+    for days in range(5):
+        ArticleFactory(title=f"Tariff story {days}", published_at=now - timedelta(days=days))
+    found = titles(SearchFilters(query="tariff"))
+    assert sorted(found) == ["Tariff story 0", "Tariff story 1", "Tariff story 2"]
+    page = client.get("/search/", {"q": "tariff"}).content.decode()
+    assert "3+ results" in page
+    assert "best of the 3 most recent" in page
+
+
+@pytest.mark.postgres
+def test_rare_phrase_is_found_among_many_common_words():
+    for index in range(30):
+        ArticleFactory(title=f"Data story {index}", body_text="transfer rules and data")
+    ArticleFactory(title="The one", body_text="rules on data transfer to third countries")
+    assert titles(SearchFilters(query='"data transfer"')) == ["The one"]

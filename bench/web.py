@@ -1,0 +1,495 @@
+"""Reader-site throughput: gunicorn on loopback, a PostgreSQL world of realistic size.
+
+    .venv/bin/python bench/web.py                      # 50,000 articles, 30 topics, 200 issues
+    .venv/bin/python bench/web.py --articles 5000 --duration 5
+    .venv/bin/python bench/web.py --reseed             # drop and rebuild the data
+
+What it does:
+
+1. Creates the database (default ``digest_bench_web``) if needed, migrates it and,
+   unless it already holds the requested world, fills it with ``bulk_create``:
+   articles with ~250-word bodies over four years, 30 topics, 200 sent issues of 19
+   items each, story groups and events.
+2. Renders each page type once in-process with an empty cache and prints its query
+   count and time: the cost of a cache miss, with the full data set.
+3. Starts gunicorn (2 sync workers, DEBUG off, Redis cache) on 127.0.0.1 and
+   measures requests per second and p50/p95 latency for the home, topic, article,
+   issue and search pages and for ``/healthz`` (a view that does nothing), with
+   ``wrk`` when installed (one thread, a Lua script rotating through many URLs),
+   else a threaded http.client loop. Page URLs are warmed first, so the four reader
+   pages are measured as cached; search is never cached.
+
+Aims: cached pages at least half the trivial view's throughput; search p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def words_of(text: str) -> list[str]:
+    return text.split()
+
+
+TOPIC_NAMES = [
+    "Artificial intelligence", "Data protection", "Cybersecurity", "Competition",
+    "Content policy", "Child safety online", "E-commerce and trade", "Semiconductors",
+    "Cryptocurrencies", "Digital finance", "Infrastructure", "Health tech",
+    "Geopolitics", "Digital diplomacy", "Telecoms", "Cloud", "Platform work",
+    "Elections online", "Digital identity", "Open source", "Quantum", "Space",
+    "Surveillance", "Encryption", "Standards", "Taxation", "Digital rights",
+    "Internet governance", "Disinformation", "Connectivity",
+]  # fmt: skip
+
+COMMON_WORDS = words_of(
+    "the of and to in a is that for on with as by at from this was are be has have it "
+    "said will which their its an or not but been more new also would after other over "
+    "year years week government minister court law rules data company companies users "
+    "public national european union states state country countries market digital online "
+    "policy platform platforms technology services service people report plan first last"
+)
+POLICY_WORDS = words_of(
+    "regulation privacy antitrust semiconductor export sanctions tariff chips cloud "
+    "algorithm transparency accountability surveillance encryption ransomware breach "
+    "vulnerability disinformation moderation copyright licensing interoperability "
+    "competition merger acquisition fine penalty investigation commission parliament "
+    "council treaty negotiation summit standard certification audit compliance "
+    "subsidy investment infrastructure broadband satellite spectrum cable quantum "
+    "biometric identity election misinformation children safety age verification "
+    "cryptocurrency stablecoin blockchain exchange taxation levy minimum governance "
+    "multilateral diplomacy geopolitics sovereignty localisation transfer adequacy "
+    "consent tracking advertising cookies gatekeeper marketplace consumer liability"
+)
+SEARCH_QUERIES = [
+    "regulation", "privacy fine", "semiconductor export controls", "antitrust merger",
+    "ransomware", "stablecoin", "age verification", '"data transfer"', "quantum -chips",
+    "gatekeeper marketplace", "disinformation election", "biometric surveillance",
+    "spectrum satellite", "interoperability", "copyright licensing", "sovereignty cloud",
+]  # fmt: skip
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=50_000)
+    parser.add_argument("--topics", type=int, default=30)
+    parser.add_argument("--issues", type=int, default=200)
+    parser.add_argument("--database", default="digest_bench_web")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--reseed", action="store_true", help="delete and rebuild the data")
+    parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    return parser.parse_args()
+
+
+def server_environment(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"{args.pg}/{args.database}",
+        REDIS_URL=args.redis,
+        CACHE_KEY_PREFIX=args.database,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_HSTS_SECONDS="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def ensure_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{args.database}"')
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
+    import django
+
+    django.setup()
+
+
+def make_body(rng: random.Random, words: list[str], weights: list[float]) -> str:
+    paragraphs = []
+    for _ in range(rng.randint(4, 8)):
+        sentence_words = rng.choices(words, cum_weights=weights, k=rng.randint(30, 45))
+        paragraphs.append(" ".join(sentence_words).capitalize() + ".")
+    return "\n\n".join(paragraphs)
+
+
+def seed(args: argparse.Namespace) -> None:
+    """Fill the database with the requested world unless it is already there."""
+    from django.db import connection, transaction
+    from django.utils.text import slugify
+
+    from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
+    from newsletters.models import Issue, IssueItem
+
+    have = (Article.objects.count(), Topic.objects.count(), Issue.objects.count())
+    if not args.reseed and have == (args.articles, args.topics, args.issues):
+        print(f"data: reusing {have[0]:,} articles, {have[1]} topics, {have[2]} issues")
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE articles_article, articles_topic, articles_source, articles_storygroup, "
+            "articles_event, newsletters_issue RESTART IDENTITY CASCADE"
+        )
+    rng = random.Random(20250425)
+    words = COMMON_WORDS + POLICY_WORDS + [f"term{index}" for index in range(3000)]
+    # Zipf-like: common words dominate, policy words are mid-frequency, terms are rare.
+    raw_weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(words))]
+    cumulative, total = [], 0.0
+    for weight in raw_weights:
+        total += weight
+        cumulative.append(total)
+    now = datetime.now(UTC)
+    names = (TOPIC_NAMES * (args.topics // len(TOPIC_NAMES) + 1))[: args.topics]
+    with transaction.atomic():
+        topics = Topic.objects.bulk_create(
+            Topic(
+                name=name if index < len(TOPIC_NAMES) else f"{name} {index}",
+                slug=slugify(name if index < len(TOPIC_NAMES) else f"{name} {index}"),
+                description=f"News and analysis on {name.lower()}.",
+                position=index,
+            )
+            for index, name in enumerate(names)
+        )
+        sources = Source.objects.bulk_create(
+            Source(name=f"Outlet {index}", url=f"https://outlet{index}.example.org/feed")
+            for index in range(100)
+        )
+        groups = StoryGroup.objects.bulk_create(StoryGroup() for _ in range(args.articles // 10))
+        span = timedelta(weeks=max(args.issues, 12) + 4)
+        batch: list[Article] = []
+        created: list[Article] = []
+        for index in range(args.articles):
+            picked = rng.sample(POLICY_WORDS, 4)
+            title = f"{picked[0].capitalize()} {picked[1]} and {picked[2]}: {picked[3]} {index}"
+            batch.append(
+                Article(
+                    source=sources[index % len(sources)],
+                    canonical_url=f"https://news.example.org/{index}",
+                    guid=f"guid-{index}",
+                    title=title,
+                    slug=slugify(title)[:200],
+                    summary=f"<p>{title}: what happened and why it matters.</p>",
+                    body_text=(body := make_body(rng, words, cumulative)),
+                    body_html="".join(f"<p>{part}</p>" for part in body.split("\n\n")),
+                    published_at=now - span * rng.random(),
+                    extraction_status=Article.Extraction.EXTRACTED,
+                    group=groups[rng.randrange(len(groups))] if rng.random() < 0.2 else None,
+                    language="en",
+                )
+            )
+            if len(batch) == 2000:
+                created += Article.objects.bulk_create(batch)
+                batch = []
+                if sys.stdout.isatty():
+                    print(f"\rdata: {len(created):,} articles", end="", flush=True)
+        created += Article.objects.bulk_create(batch)
+        if sys.stdout.isatty():
+            print()
+        links = []
+        for article in created:
+            for topic in rng.sample(topics, rng.choice((1, 1, 2))):
+                links.append(ArticleTopic(article=article, topic=topic))
+        ArticleTopic.objects.bulk_create(links, batch_size=5000)
+        events = Event.objects.bulk_create(
+            Event(
+                title=f"Forum on {rng.choice(POLICY_WORDS)} {index}",
+                url=f"https://events.example.org/{index}",
+                starts_at=(start := now + timedelta(days=rng.randint(-700, 90), hours=index % 9)),
+                ends_at=start + timedelta(hours=2),
+                is_online=index % 2 == 0,
+                place="" if index % 2 == 0 else "Geneva",
+                description="<p>A discussion.</p>",
+            )
+            for index in range(400)
+        )
+        by_week = sorted(created, key=lambda article: article.published_at, reverse=True)
+        items = []
+        issues = []
+        for number in range(1, args.issues + 1):
+            end = (now - timedelta(weeks=args.issues - number)).date()
+            issues.append(
+                Issue(
+                    number=number,
+                    title=f"Weekly {number}: {' and '.join(rng.sample(POLICY_WORDS, 2))}",
+                    slug=f"weekly-{number}",
+                    period_start=end - timedelta(days=6),
+                    period_end=end,
+                    letter="Dear readers,\n\n" + make_body(rng, words, cumulative),
+                    sign_off="The Editors",
+                    status=Issue.Status.SENT,
+                    sent_at=now - timedelta(weeks=args.issues - number),
+                )
+            )
+        issues = Issue.objects.bulk_create(issues)
+        per_issue = max(1, len(by_week) // max(args.issues, 1))
+        for index, issue in enumerate(reversed(issues)):
+            pool = by_week[index * per_issue : (index + 1) * per_issue]
+            chosen = rng.sample(pool, min(16, len(pool)))
+            for order, article in enumerate(chosen):
+                section = IssueItem.Section.RADAR if order < 12 else IssueItem.Section.READING
+                items.append(
+                    IssueItem(
+                        issue=issue,
+                        section=section,
+                        order=order,
+                        article=article,
+                        headline=article.title,
+                        blurb="Why it matters, in two sentences.",
+                    )
+                )
+            for order, event in enumerate(rng.sample(events, 3)):
+                items.append(
+                    IssueItem(
+                        issue=issue,
+                        section=IssueItem.Section.EVENTS,
+                        order=order,
+                        event=event,
+                        headline=event.title,
+                    )
+                )
+        IssueItem.objects.bulk_create(items, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"data: seeded {len(created):,} articles, {len(links):,} topic links, "
+        f"{len(issues)} issues, {len(items):,} items in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def sample_urls(args: argparse.Namespace) -> dict[str, list[str]]:
+    from articles.models import Article, Topic
+    from newsletters.models import Issue
+
+    rng = random.Random(7)
+    article_urls = [
+        f"/articles/{pk}-{slug}/"
+        for pk, slug in Article.objects.published().order_by("?").values_list("pk", "slug")[:300]
+    ]
+    topics = list(Topic.objects.values_list("slug", flat=True))
+    issue_numbers = list(Issue.objects.published().values_list("number", flat=True))
+    searches = []
+    for query in SEARCH_QUERIES:
+        searches.append("/search/?" + urlencode({"q": query}))
+        searches.append("/search/?" + urlencode({"q": query, "topic": rng.choice(topics)}))
+    return {
+        "home": ["/"],
+        "topic": [f"/topics/{slug}/" for slug in topics],
+        "article": article_urls,
+        "issue": [f"/issues/{number}/" for number in issue_numbers[-100:]],
+        "search": searches,
+        "trivial (/healthz)": ["/healthz"],
+    }
+
+
+def in_process_costs(urls: dict[str, list[str]]) -> None:
+    """Render one URL of each page with an empty cache: queries and milliseconds."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.caching import invalidate_pages
+
+    client = Client()
+    print("\nuncached render, in-process (cost of a cache miss):")
+    for name, paths in urls.items():
+        timings, queries = [], 0
+        for path in paths[:5]:
+            invalidate_pages()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(path, HTTP_HOST="127.0.0.1")
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+            queries = max(queries, len(captured.captured_queries))
+        print(f"  {name:<20} {queries:>2} queries  median {statistics.median(timings):6.1f} ms")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def fetch(port: int, path: str) -> int:
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status
+
+
+WRK_SCRIPT = """
+local paths = {%s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%f %%d %%d %%d\\n", summary.requests,
+    summary.duration / 1e6, latency:percentile(50), latency:percentile(95),
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def run_wrk(
+    port: int, paths: list[str], args: argparse.Namespace
+) -> tuple[float, float, float, int]:
+    quoted = ", ".join(f'"{path}"' for path in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % quoted)
+    try:
+        output = subprocess.run(
+            [
+                "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
+                "-s", script.name, f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    _, requests, seconds, p50, p95, errors = line.split()
+    return int(requests) / float(seconds), int(p50) / 1000, int(p95) / 1000, int(errors)
+
+
+def run_python_client(
+    port: int, paths: list[str], args: argparse.Namespace
+) -> tuple[float, float, float, int]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + args.duration
+
+    def worker(offset: int) -> None:
+        nonlocal errors
+        index = offset
+        while time.monotonic() < deadline:
+            path = paths[index % len(paths)]
+            index += args.connections
+            started = time.perf_counter()
+            status = fetch(port, path)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors += status != 200
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return len(latencies) / seconds, cuts[49], cuts[94], errors
+
+
+def main() -> None:
+    args = parse_args()
+    env = server_environment(args)
+    ensure_database(args)
+    setup_django(env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    seed(args)
+    urls = sample_urls(args)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    in_process_costs(urls)
+
+    port = args.port or free_port()
+    gunicorn = shutil.which("gunicorn", path=str(ROOT / ".venv" / "bin")) or "gunicorn"
+    server = subprocess.Popen(
+        [
+            gunicorn, "digest.wsgi:application", "--workers", str(args.workers),
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        ],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    use_wrk = shutil.which("wrk") and not args.python_client
+    try:
+        wait_for(port)
+        from articles.caching import invalidate_pages
+
+        invalidate_pages()
+        for paths in urls.values():
+            for path in paths:  # warm the page cache (search is never cached)
+                status = fetch(port, path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+        client = "wrk" if use_wrk else "python threads"
+        print(
+            f"\ngunicorn {args.workers} sync workers on 127.0.0.1:{port}; {client}, "
+            f"{args.connections} connections, {args.duration:g} s per page"
+        )
+        print(f"  {'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+        results = {}
+        for name, paths in urls.items():
+            measure = run_wrk if use_wrk else run_python_client
+            rate, p50, p95, errors = measure(port, paths, args)
+            results[name] = rate
+            print(f"  {name:<20} {rate:8.0f} {p50:8.1f} {p95:8.1f} {errors:7d}")
+        trivial = results["trivial (/healthz)"]
+        print("\nthroughput relative to the trivial view (aim: cached pages >= 0.50):")
+        for name, rate in results.items():
+            if name != "trivial (/healthz)":
+                print(f"  {name:<20} {rate / trivial:5.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
