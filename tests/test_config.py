@@ -335,3 +335,16 @@ def test_compose_configuration_passes_the_deploy_check():
     # The one expected warning: compose serves plain HTTP on localhost.
     assert "security.W008" in result.stderr
     assert "System check identified 1 issue" in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------ beat schedule
+
+
+def test_beat_schedule_names_only_registered_tasks(settings):
+    from digest.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled, "the beat schedule is empty"
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
