@@ -7,8 +7,9 @@ messages and discarding them). The pipeline is what a worker does, run with eage
 tasks: fix the audience (one Delivery each), render the issue once, personalise each
 message, claim / send / mark sent per delivery over one connection per batch. The
 plain loop sends one pre-rendered message with smtplib over one connection. Peak
-memory is measured with tracemalloc around a send to --small and to --subscribers
-recipients (separate runs, so the timing runs are not slowed by tracing).
+memory (the process's maximum RSS) is read before sending, after a send to --small
+recipients and after a send to --subscribers: flat means it does not grow with the
+audience.
 
 Runs on a throwaway test database (test_<name> on PostgreSQL, in memory on SQLite).
 """
@@ -18,11 +19,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import smtplib
 import socket
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,9 +60,13 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--small", type=int, default=1_000, help="size of the memory check")
+    parser.add_argument("--small", type=int, default=1_000, help="the smaller send")
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="NEWSLETTER_SYNCHRONOUS_COMMIT=0: do not wait for PostgreSQL's disk flush",
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -89,6 +94,7 @@ def main() -> None:
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.NEWSLETTER_BATCH_SIZE = args.batch_size
     settings.NEWSLETTER_RATE_LIMIT = 0
+    settings.NEWSLETTER_SYNCHRONOUS_COMMIT = not args.async_commit
     settings.DEBUG = False  # as in production: no query log kept in memory
     app.conf.task_always_eager = True
     import logging
@@ -160,32 +166,42 @@ def main() -> None:
             assert counter.value - before == total
             return elapsed
 
-        def peak_memory(total: int) -> int:
-            """Traced peak while sending to the first ``total`` subscribers."""
-            ensure_subscribers(total)
+        def restrict_audience(total: int) -> None:
+            """Pause everyone after the first ``total`` subscribers."""
+            Subscriber.objects.update(is_paused=False)
             last_pk = Subscriber.objects.order_by("pk").values_list("pk", flat=True)[total - 1]
             Subscriber.objects.filter(pk__gt=last_pk).update(is_paused=True)
-            tracemalloc.start()
-            try:
-                base = tracemalloc.get_traced_memory()[0]
-                pipeline(total)
-                return tracemalloc.get_traced_memory()[1] - base
-            finally:
-                tracemalloc.stop()
-                Subscriber.objects.update(is_paused=False)
 
-        n = args.subscribers
+        def peak_rss_mib() -> float:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        n, small = args.subscribers, min(args.small, args.subscribers)
+        ensure_subscribers(n)  # all rows exist before anything is measured
+        rss_before = peak_rss_mib()
+        restrict_audience(small)
+        small_seconds = pipeline(small)
+        rss_small = peak_rss_mib()
+        restrict_audience(n)
         pipeline_seconds = pipeline(n)
+        rss_large = peak_rss_mib()
         plain_seconds = plain_loop(n)
         pipeline_rate = n / pipeline_seconds
         plain_rate = n / plain_seconds
+        print(
+            f"pipeline:    {small} messages in {small_seconds:.1f} s = "
+            f"{small / small_seconds:.0f} msg/s"
+        )
         print(f"pipeline:    {n} messages in {pipeline_seconds:.1f} s = {pipeline_rate:.0f} msg/s")
         print(f"plain loop:  {n} messages in {plain_seconds:.1f} s = {plain_rate:.0f} msg/s")
         print(f"ratio:       {pipeline_rate / plain_rate:.2f} (pipeline / plain smtplib)")
-        if not args.no_memory:
-            for size in (args.small, n):
-                peak = peak_memory(size)
-                print(f"peak memory: {peak / 1024 / 1024:.1f} MiB traced while sending to {size}")
+        print(
+            f"peak RSS:    {rss_before:.0f} MiB before sending, {rss_small:.0f} MiB after "
+            f"sending to {small}, {rss_large:.0f} MiB after sending to {n}"
+        )
+        print(
+            f"load:        {os.getloadavg()[0]:.1f} (1-minute load average on "
+            f"{os.cpu_count()} CPUs)"
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         sink.terminate()

@@ -148,6 +148,10 @@ try:
     # Subscribe form: attempts per client IP per hour, confirmation emails per address per hour.
     SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 20, minimum=1)
     SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 1, minimum=1)
+    # 0: delivery state commits without waiting for PostgreSQL's disk flush (much faster
+    # sends; a *database* crash may forget the last ~0.6 s of "sent" marks, so those
+    # messages could go twice). Worker crashes are safe either way.
+    NEWSLETTER_SYNCHRONOUS_COMMIT = env_bool("NEWSLETTER_SYNCHRONOUS_COMMIT", True)
 
     # ------------------------------------------------------------- fetching
     FETCH_ALLOW_PRIVATE_NETWORKS = env_bool("FETCH_ALLOW_PRIVATE_NETWORKS", False)

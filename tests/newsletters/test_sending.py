@@ -282,8 +282,9 @@ def test_rate_limit_spaces_messages(issue, settings):
 
 def test_batch_query_count_is_bounded(issue, django_assert_max_num_queries):
     deliveries = sending_issue_with(active(20), issue)
-    # Setup: issue, deliveries, topics, sections; then claim + mark sent per message.
-    with django_assert_max_num_queries(6 + 2 * 20):
+    # Setup: issue, deliveries, topics, sections. Then per message one transaction (a
+    # savepoint inside the test's transaction) with the previous "sent" and this claim.
+    with django_assert_max_num_queries(6 + 4 * 20):
         result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
     assert result.sent == 20
 
@@ -451,3 +452,32 @@ def test_prepared_email_refuses_line_breaks_in_headers():
         _prepared(headers={"List-Unsubscribe": "<https://x>\r\nBcc: x@y.z"}).message()
     with pytest.raises(BadHeaderError):
         _prepared(subject="Hello\r\nBcc: x@y.z").message()
+
+
+def test_each_delivery_is_marked_sent_before_the_next_message_goes(issue, smtp_sink):
+    deliveries = sending_issue_with(active(3), issue)
+    seen = []
+    real_send = sending._mark_sent_and_claim
+
+    def spy(*, sent, claim_id):
+        result = real_send(sent=sent, claim_id=claim_id)
+        seen.append(dict(Delivery.objects.values_list("pk", "status")))
+        return result
+
+    with mock.patch.object(sending, "_mark_sent_and_claim", spy):
+        send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+    first, second, third = (d.pk for d in deliveries)
+    # Before each send only the delivery being sent is 'sending'; earlier ones are sent.
+    assert seen[0] == {first: "sending", second: "pending", third: "pending"}
+    assert seen[1] == {first: "sent", second: "sending", third: "pending"}
+    assert seen[2] == {first: "sent", second: "sent", third: "sending"}
+    assert seen[3] == {first: "sent", second: "sent", third: "sent"}
+
+
+@pytest.mark.postgres
+def test_asynchronous_commit_setting_still_sends_everyone_once(issue, smtp_sink, settings):
+    settings.NEWSLETTER_SYNCHRONOUS_COMMIT = False
+    deliveries = sending_issue_with(active(5), issue)
+    assert send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries]).sent == 5
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(smtp_sink.messages) == 5
