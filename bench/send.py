@@ -106,7 +106,8 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         print(
-            f"database: {connection.vendor}, batch size {args.batch_size}, sink 127.0.0.1:{port}"
+            f"database: {connection.vendor}, batch size {args.batch_size}, "
+            f"synchronous commit: {settings.NEWSLETTER_SYNCHRONOUS_COMMIT}"
         )
         number = iter(range(1, 1_000))
 
