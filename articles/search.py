@@ -43,7 +43,7 @@ SEARCH_CONFIG = "english"
 # Ranking reads every candidate's search vector, so only the newest matches are
 # ranked: a word found in a third of the archive still answers in milliseconds, and
 # a news reader rarely wants the best match from years ago over last month's.
-MAX_RANKED_MATCHES = 500
+MAX_RANKED_MATCHES = 200
 SNIPPET_WORDS = 35
 
 _MARK_START = "\ue000"
@@ -180,20 +180,18 @@ def _postgres_page(
     query = full_text_query(query_text)
     with transaction.atomic():
         _prefer_full_text_index()
-        newest = list(
+        newest = (
             full_text_matches(articles, query)
             .order_by("-published_at", "-id")
-            .values_list("pk", "published_at")[:MAX_RANKED_MATCHES]
+            .values("pk")[:MAX_RANKED_MATCHES]
         )
-        published = dict(newest)
-        ranks = dict(
-            full_text_matches(Article.objects.filter(pk__in=published), query)
+        # Ranks are computed for those candidates only (one query, no id list).
+        candidates = (
+            full_text_matches(Article.objects.filter(pk__in=newest), query)
             .annotate(search_rank=SearchRank(F("document"), query))
-            .values_list("pk", "search_rank")
+            .values_list("search_rank", "published_at", "pk")
         )
-        ranked_ids = sorted(
-            published, key=lambda pk: (ranks.get(pk, 0.0), published[pk], pk), reverse=True
-        )
+        ranked_ids = [pk for *_, pk in sorted(candidates, reverse=True)]
         page = Paginator(ranked_ids, per_page).get_page(page_number)
         rows = (
             Article.objects.filter(pk__in=list(page.object_list))

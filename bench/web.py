@@ -476,11 +476,16 @@ def main() -> None:
         )
         print(f"  {'page':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
         results = {}
+        measure = run_wrk if use_wrk else run_python_client
         for name, paths in urls.items():
-            measure = run_wrk if use_wrk else run_python_client
             rate, p50, p95, errors = measure(port, paths, args)
             results[name] = rate
             print(f"  {name:<20} {rate:8.0f} {p50:8.1f} {p95:8.1f} {errors:7d}")
+        # Latency without a queue in front of the workers: one connection per worker.
+        unqueued = argparse.Namespace(**{**vars(args), "connections": args.workers})
+        rate, p50, p95, errors = measure(port, urls["search"], unqueued)
+        label = f"search (c={args.workers})"
+        print(f"  {label:<20} {rate:8.0f} {p50:8.1f} {p95:8.1f} {errors:7d}")
         trivial = results["trivial (/healthz)"]
         print("\nthroughput relative to the trivial view (aim: cached pages >= 0.50):")
         for name, rate in results.items():

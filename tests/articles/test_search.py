@@ -23,9 +23,9 @@ from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-# Topics, then on PostgreSQL: planner setting, newest matches, their ranks, the page's
-# rows (plus a savepoint pair inside the test's transaction).
-SEARCH_QUERIES = 7
+# Topics, then on PostgreSQL: planner setting, ranked newest matches, the page's rows
+# (plus a savepoint pair inside the test's transaction).
+SEARCH_QUERIES = 6
 
 
 def titles(filters: SearchFilters) -> list[str]:
