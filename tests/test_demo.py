@@ -73,6 +73,8 @@ def test_demo_builds_the_world_offline(no_network, client):
         assert source.last_error == ""
     assert Article.objects.filter(extraction_status=Article.Extraction.EXTRACTED).count() >= 30
     assert Event.objects.filter(source__kind=Source.Kind.ICAL).count() >= 5
+    # Every story is filed under at least one topic by the real classifier.
+    assert not Article.objects.filter(topics__isnull=True).exists()
 
     sent = Issue.objects.get(number=1)
     assert sent.status == Issue.Status.SENT
