@@ -181,7 +181,8 @@ def test_billion_laughs_is_not_expanded():
 
     feed = parse_feed(bomb, url=URL)
 
-    assert time.monotonic() - started < 2
+    # Expanded, &lol9; is a billion characters: minutes and gigabytes, not seconds.
+    assert time.monotonic() - started < 10
     assert all(len(entry.title) < 100 for entry in feed.entries)
     assert all(len(entry.summary_html) < 100 for entry in feed.entries)
     assert "lollollol" not in repr(feed)
