@@ -100,7 +100,7 @@ def test_body_dripping_a_byte_a_second_is_cut_off_by_the_total_timeout(loopback,
     with pytest.raises(FetchTimeoutError, match="within 1.5 seconds"):
         fetch(url)
 
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 6  # undisturbed, the 100-byte drip takes 100 s
 
 
 def test_headers_dripping_slowly_are_cut_off_by_the_total_timeout(loopback, settings):
@@ -119,7 +119,7 @@ def test_headers_dripping_slowly_are_cut_off_by_the_total_timeout(loopback, sett
     with pytest.raises(FetchTimeoutError):
         fetch(url)
 
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 5
 
 
 def test_redirects_are_followed_to_the_final_url(loopback):
@@ -429,4 +429,4 @@ def test_slow_name_resolution_is_bounded_by_the_total_timeout(monkeypatch, setti
     with pytest.raises(FetchTimeoutError):
         fetch("http://slow-dns.example.test/")
 
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5
