@@ -53,23 +53,50 @@ def _fresh_version() -> int:
     return time.time_ns()
 
 
+class _VersionMemo:
+    """The last page version this process read, and when (see the check setting)."""
+
+    value: int | None = None
+    read_at: float = 0.0
+
+
+_version_memo = _VersionMemo()
+
+
+def _remember_version(version: int) -> int:
+    _version_memo.value, _version_memo.read_at = version, time.monotonic()
+    return version
+
+
 def current_page_version() -> int:
-    """Return the page version, starting it afresh when the cache has none."""
+    """Return the page version, starting it afresh when the cache has none.
+
+    Read from the shared cache on every call unless READER_PAGE_VERSION_CHECK_SECONDS
+    allows reusing this process's last reading for that long.
+    """
+    check_every = float(getattr(settings, "READER_PAGE_VERSION_CHECK_SECONDS", 0.0))
+    if (
+        check_every > 0
+        and _version_memo.value is not None
+        and time.monotonic() - _version_memo.read_at < check_every
+    ):
+        return _version_memo.value
     version = cache.get(PAGE_VERSION_KEY)
     if version is None:
         cache.add(PAGE_VERSION_KEY, _fresh_version(), timeout=None)
         version = cache.get(PAGE_VERSION_KEY)
-    return int(version)
+    return _remember_version(int(version))
 
 
 def invalidate_pages() -> None:
     """Make every cached page stale, in every process sharing the cache."""
     try:
-        cache.incr(PAGE_VERSION_KEY)
+        _remember_version(cache.incr(PAGE_VERSION_KEY))
     except ValueError:
         # No version yet (fresh cache): any new one differs from those pages were
         # stored under.
         cache.add(PAGE_VERSION_KEY, _fresh_version(), timeout=None)
+        _version_memo.value = None
 
 
 class _LocalPages:

@@ -117,6 +117,17 @@ try:
             }
         }
 
+    # ---------------------------------------------------------- reader site
+    # How long an anonymous page stays in the page cache; changes that send signals
+    # clear it at once (articles/caching.py), others show after this long at most.
+    READER_PAGE_CACHE_SECONDS = env_int("READER_PAGE_CACHE_SECONDS", 600, minimum=1)
+    # 0: every request reads the shared page version (a change shows at once in every
+    # web process). A second or so saves that cache read on each cached page, at the
+    # price of other processes showing a change up to that much later.
+    READER_PAGE_VERSION_CHECK_SECONDS = env_float(
+        "READER_PAGE_VERSION_CHECK_SECONDS", 0.0, minimum=0.0
+    )
+
     # ---------------------------------------------------------------- email
     for _key, _value in email_config(
         env_str("EMAIL_URL"), default_file_path=VAR_DIR / "mail"

@@ -185,3 +185,24 @@ def test_flushed_shared_cache_does_not_resurrect_pages_from_memory(client):
     Article.objects.update(title="After")
     cache.clear()
     assert "After" in client.get("/topics/ai/").content.decode()
+
+
+def test_version_check_interval_trades_freshness_for_a_cache_read(client, settings):
+    current_page_version()  # this process's reading, taken from the (fresh) shared cache
+    settings.READER_PAGE_VERSION_CHECK_SECONDS = 0.5
+    ArticleFactory(topics=[TopicFactory(slug="ai")], title="Before")
+    client.get("/topics/ai/")
+    Article.objects.update(title="After")
+    cache.incr(PAGE_VERSION_KEY)  # another process's change
+    assert "Before" in client.get("/topics/ai/").content.decode()  # within the interval
+    time.sleep(0.6)
+    assert "After" in client.get("/topics/ai/").content.decode()
+
+
+def test_own_invalidation_shows_at_once_despite_check_interval(client, settings):
+    settings.READER_PAGE_VERSION_CHECK_SECONDS = 60
+    ArticleFactory(topics=[TopicFactory(slug="ai")], title="Before")
+    client.get("/topics/ai/")
+    Article.objects.update(title="After")
+    invalidate_pages()
+    assert "After" in client.get("/topics/ai/").content.decode()
