@@ -23,9 +23,13 @@ Every refusal is a distinct ``FetchError`` subclass with a readable message.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import heapq
 import http.client
 import ipaddress
+import itertools
+import os
 import socket
 import ssl
 import threading
@@ -207,25 +211,34 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+_resolver_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_resolver_pid = 0
+_resolver_lock = threading.Lock()
+
+
+def _resolver() -> concurrent.futures.ThreadPoolExecutor:
+    global _resolver_pool, _resolver_pid
+    with _resolver_lock:
+        if _resolver_pool is None or _resolver_pid != os.getpid():
+            _resolver_pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=4, thread_name_prefix="fetch-resolve"
+            )
+            _resolver_pid = os.getpid()
+        return _resolver_pool
+
+
 def _resolve_within(host: str, port: int, seconds: float) -> list[IPAddress]:
     """``resolve`` bounded by the fetch's deadline (the system resolver has its own,
-    much longer, timeouts); raises TimeoutError when the time is up."""
-    outcome: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            outcome["addresses"] = resolve(host, port)
-        except BaseException as error:  # handed to the waiting thread
-            outcome["error"] = error
-
-    worker = threading.Thread(target=work, name=f"resolve {host}", daemon=True)
-    worker.start()
-    worker.join(max(seconds, 0.0))
-    if worker.is_alive():
-        raise TimeoutError(f"resolving {host} took too long")
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["addresses"]  # type: ignore[return-value]
+    much longer, timeouts); raises TimeoutError when the time is up. An address
+    literal is returned as it is."""
+    with contextlib.suppress(ValueError):
+        return [ipaddress.ip_address(host)]
+    future = _resolver().submit(resolve, host, port)
+    try:
+        return future.result(timeout=max(seconds, 0.0))
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"resolving {host} took too long") from None
 
 
 # -------------------------------------------------------------- connections
@@ -277,16 +290,55 @@ class _PinnedHTTPSConnection(_PinnedMixin, http.client.HTTPSConnection):
     pass
 
 
+class _Watchdog:
+    """One thread per process that enforces every fetch's total deadline.
+
+    Cheaper than a timer thread per fetch; started lazily, and again in a forked
+    child (Celery's prefork pool), where the parent's thread does not exist.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._pid = 0
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._condition:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._queue = []
+                threading.Thread(target=self._run, name="fetch-deadlines", daemon=True).start()
+            heapq.heappush(self._queue, (deadline.expires_at, next(self._order), deadline))
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._queue:
+                    self._condition.wait()
+                expires_at, _order, deadline = self._queue[0]
+                delay = expires_at - time.monotonic()
+                if delay > 0:
+                    self._condition.wait(delay)
+                    continue
+                heapq.heappop(self._queue)
+            if not deadline.finished:
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Deadline:
-    """Closes the connection's socket when the total time is up, whatever it is doing."""
+    """Shuts the connection's socket down when the total time is up, whatever it is doing."""
 
     def __init__(self, seconds: float) -> None:
         self.expires_at = time.monotonic() + seconds
         self.expired = False
+        self.finished = False
         self._connection: http.client.HTTPConnection | None = None
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHDOG.add(self)
 
     def remaining(self) -> float:
         return max(0.0, self.expires_at - time.monotonic())
@@ -294,7 +346,7 @@ class _Deadline:
     def watch(self, connection: http.client.HTTPConnection | None) -> None:
         self._connection = connection
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         self.expired = True
         connection = self._connection
         sock = getattr(connection, "sock", None)
@@ -303,7 +355,7 @@ class _Deadline:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        self.finished = True
 
 
 # ------------------------------------------------------------------ bodies

@@ -430,3 +430,12 @@ def test_slow_name_resolution_is_bounded_by_the_total_timeout(monkeypatch, setti
         fetch("http://slow-dns.example.test/")
 
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://[::ffff:127.0.0.1]/"],
+)
+def test_obfuscated_spellings_of_loopback_are_refused(url):
+    with pytest.raises(BlockedAddressError):
+        fetch(url)
