@@ -81,6 +81,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def env_url(name: str, default: str) -> str:
+    """An absolute http(s) URL without a trailing slash (for links in emails and feeds)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default.rstrip("/")
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name}={raw!r} is not an absolute http(s) URL (e.g. https://news.example.org)."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name}={raw!r} must not have a query or fragment.")
+    return value
+
+
 SUPPORTED_DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
 

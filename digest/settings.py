@@ -24,6 +24,7 @@ from digest.config import (
     env_int,
     env_list,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,7 +49,7 @@ try:
                 "DJANGO_DEBUG=0 needs DJANGO_ALLOWED_HOSTS, e.g. news.example.org,www.example.org."
             )
 
-    SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
     SITE_NAME = env_str("SITE_NAME", "Digital Policy Weekly")
     NEWSLETTER_SIGN_OFF = env_str("NEWSLETTER_SIGN_OFF", "The Editors")
 

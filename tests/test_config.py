@@ -18,6 +18,7 @@ from digest.config import (
     env_float,
     env_int,
     env_list,
+    env_url,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +79,7 @@ def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
         pytest.param({"DJANGO_DEBUG": "maybe"}, "not a boolean", id="bad-boolean"),
         pytest.param({"EMAIL_URL": "carrier-pigeon://loft"}, "EMAIL_URL", id="email-scheme"),
         pytest.param({"NEWSLETTER_BATCH_SIZE": "lots"}, "whole number", id="bad-integer"),
+        pytest.param({"SITE_URL": "news.example.org"}, "absolute http(s) URL", id="site-url"),
         pytest.param(
             {
                 "DJANGO_DEBUG": "0",
@@ -176,6 +178,20 @@ def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
     monkeypatch.setenv("HOSTS", " a.example.org, ,b.example.org ,")
 
     assert env_list("HOSTS", []) == ["a.example.org", "b.example.org"]
+
+
+def test_env_url_drops_the_trailing_slash(monkeypatch):
+    monkeypatch.setenv("SITE_URL", " https://news.example.org/ ")
+
+    assert env_url("SITE_URL", "http://127.0.0.1:8000") == "https://news.example.org"
+
+
+@pytest.mark.parametrize("raw", ["ftp://news.example.org", "https://", "https://x.org/?a=1"])
+def test_env_url_refuses_what_cannot_prefix_a_link(monkeypatch, raw):
+    monkeypatch.setenv("SITE_URL", raw)
+
+    with pytest.raises(ConfigError, match="SITE_URL"):
+        env_url("SITE_URL", "http://127.0.0.1:8000")
 
 
 # ----------------------------------------------------------- DATABASE_URL
