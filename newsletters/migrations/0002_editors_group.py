@@ -34,10 +34,15 @@ def _codename(action: str, model: str) -> str:
 def create_editors_group(apps, schema_editor):
     # On a fresh database the permissions are created only after all migrations
     # (post_migrate); create them now so the group can be given them.
+    # create_permissions skips an app whose models_module is unset, as it is in the
+    # migration's historical apps; set it for the call and put back what was there.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = previous
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
