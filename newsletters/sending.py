@@ -380,27 +380,45 @@ _SENT_SQL = (
 )
 
 
+# PostgreSQL does both in one statement (one round trip, one commit): a data-modifying
+# CTE always runs, whether or not the outer UPDATE matches.
+_SENT_AND_CLAIM_SQL = "WITH marked AS (" + _SENT_SQL + " RETURNING {id}) " + _CLAIM_SQL
+
+
 def _mark_sent_and_claim(*, sent: tuple[int, str] | None, claim_id: int | None) -> bool:
     """In one transaction (one commit per message): mark ``sent`` = (delivery id,
     Message-ID) sending → sent, and claim ``claim_id`` pending → sending, counting the
     attempt. Returns False if the claim found the delivery no longer pending."""
     stamp = db_connection.ops.adapt_datetimefield_value(timezone.now())
+    sent_params = sent and [Delivery.Status.SENT.value, stamp, sent[1][:300], stamp, sent[0]]
+    claim_params = [Delivery.Status.SENDING.value, stamp, stamp, claim_id, "pending"]
+    if sent is not None and claim_id is not None and db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute(_sql(_SENT_AND_CLAIM_SQL), [*sent_params, "sending", *claim_params])
+            return cursor.rowcount == 1
     claimed = False
     with transaction.atomic(), db_connection.cursor() as cursor:
-        if not settings.NEWSLETTER_SYNCHRONOUS_COMMIT and db_connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL synchronous_commit = off")
         if sent is not None:
-            cursor.execute(
-                _sql(_SENT_SQL),
-                [Delivery.Status.SENT.value, stamp, sent[1][:300], stamp, sent[0], "sending"],
-            )
+            cursor.execute(_sql(_SENT_SQL), [*sent_params, "sending"])
         if claim_id is not None:
-            cursor.execute(
-                _sql(_CLAIM_SQL),
-                [Delivery.Status.SENDING.value, stamp, stamp, claim_id, "pending"],
-            )
+            cursor.execute(_sql(_CLAIM_SQL), claim_params)
             claimed = cursor.rowcount == 1
     return claimed
+
+
+def _relax_commits() -> bool:
+    """With NEWSLETTER_SYNCHRONOUS_COMMIT off, stop this connection's commits waiting
+    for PostgreSQL's disk flush (until ``_restore_commits``). True if it did."""
+    if settings.NEWSLETTER_SYNCHRONOUS_COMMIT or db_connection.vendor != "postgresql":
+        return False
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    return True
+
+
+def _restore_commits() -> None:
+    with db_connection.cursor() as cursor:
+        cursor.execute("RESET synchronous_commit")
 
 
 def _mark_failed(delivery_id: int, error: str, *, from_status: str) -> bool:
@@ -489,6 +507,7 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     # next claim, or at the end): moments after its message, so a crash in between
     # leaves at most that one message to go twice.
     unmarked: tuple[int, str] | None = None
+    relaxed = _relax_commits()
     try:
         for index, delivery in enumerate(deliveries):
             subscriber = delivery.subscriber
@@ -553,6 +572,8 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     finally:
         if unmarked is not None:
             _mark_sent_and_claim(sent=unmarked, claim_id=None)
+        if relaxed:
+            _restore_commits()
         if opened:
             _close_quietly(connection)
     return result

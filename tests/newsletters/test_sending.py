@@ -481,3 +481,8 @@ def test_asynchronous_commit_setting_still_sends_everyone_once(issue, smtp_sink,
     assert send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries]).sent == 5
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
     assert len(smtp_sink.messages) == 5
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # only the batch ran without the flush wait
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
