@@ -205,6 +205,7 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
     search_fields = ["title", "=number"]
     readonly_fields = ["status", "scheduled_at", "send_started_at", "sent_at"]
     inlines = [RadarInline, ReadingInline, EventsInline]
+    actions = ["auto_draft_action"]
     fieldsets = [
         (None, {"fields": ["number", "title", ("period_start", "period_end")]}),
         ("Letter", {"fields": ["letter", "sign_off"]}),
@@ -283,6 +284,16 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
                     "which is logged in its history.",
                     messages.INFO,
                 )
+
+    @admin.action(description="Auto-draft selected issues", permissions=["change"])
+    def auto_draft_action(self, request: HttpRequest, queryset) -> None:
+        for issue in queryset.order_by("number"):
+            try:
+                result = auto_draft_issue(issue=issue)
+            except ItemError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, f"Issue #{issue.number}: {result}", messages.SUCCESS)
 
     # ------------------------------------------------------ the change page
     def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):

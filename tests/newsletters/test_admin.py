@@ -296,6 +296,24 @@ def test_autodraft_button_fills_the_issue_and_reports(editor_client):
     )
 
 
+def test_autodraft_action_on_the_issue_list(editor_client):
+    draft = week_issue(number=3, letter="")
+    sent = week_issue(number=2, status=Issue.Status.SENT)
+    ArticleFactory(title="Only story")
+
+    response = editor_client.post(
+        reverse("admin:newsletters_issue_changelist"),
+        {"action": "auto_draft_action", "_selected_action": [draft.pk, sent.pk]},
+        follow=True,
+    )
+
+    assert list(draft.items.values_list("headline", flat=True)) == ["Only story"]
+    assert not sent.items.exists()
+    texts = messages_of(response)
+    assert any(text.startswith("Issue #2 is sent") for text in texts)
+    assert any(text.startswith("Issue #3: Auto-draft added 1 Radar item,") for text in texts)
+
+
 # --------------------------------------------------------------- the sections
 
 
