@@ -103,7 +103,8 @@ try:
     if REDIS_URL:
         CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                # Django's backend, keeping one redis client per pool (digest/cache_backends.py).
+                "BACKEND": "digest.cache_backends.RedisCache",
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "digest"),
                 "TIMEOUT": 300,

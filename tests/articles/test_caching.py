@@ -206,3 +206,17 @@ def test_own_invalidation_shows_at_once_despite_check_interval(client, settings)
     Article.objects.update(title="After")
     invalidate_pages()
     assert "After" in client.get("/topics/ai/").content.decode()
+
+
+@pytest.mark.redis
+def test_redis_backend_reuses_one_client_and_still_works(settings):
+    from digest.cache_backends import RedisCache
+
+    backend = RedisCache(settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": "reuse-test"})
+    first = backend._cache.get_client("a")
+    assert backend._cache.get_client("b", write=True) is first
+    backend.set("greeting", {"text": "hello"}, timeout=30)
+    assert backend.get("greeting") == {"text": "hello"}
+    backend.add("counter", 1)
+    assert backend.incr("counter") == 2
+    backend.delete_many(["greeting", "counter"])
