@@ -18,6 +18,8 @@ from articles.models import SOURCE_FLAG_AFTER_FAILURES, Source
 
 logger = logging.getLogger(__name__)
 
+# Long enough for any error the fetcher or parser writes; a runaway message is cut.
+MAX_ERROR_LENGTH = 2000
 # Beyond this many doublings the delay is at the cap anyway; keeps 2**n small.
 _MAX_DOUBLINGS = 20
 
@@ -105,7 +107,7 @@ def record_failure(*, source: Source, error: str, now: datetime | None = None) -
     values = {
         "poll_started_at": None,
         "consecutive_failures": failures,
-        "last_error": error,
+        "last_error": error[:MAX_ERROR_LENGTH],
         "next_poll_at": now + backoff_delay(poll_interval=source.poll_interval, failures=failures),
     }
     Source.objects.filter(pk=source.pk).update(**values)
