@@ -372,7 +372,7 @@ def _sql(template: str) -> str:
 
 _CLAIM_SQL = (
     "UPDATE {table} SET {status} = %s, {claimed_at} = %s, {attempts} = {attempts} + 1, "
-    "{updated_at} = %s WHERE {id} = %s AND {status} = %s"
+    "{message_id} = %s, {updated_at} = %s WHERE {id} = %s AND {status} = %s"
 )
 _SENT_SQL = (
     "UPDATE {table} SET {status} = %s, {sent_at} = %s, {message_id} = %s, {error} = '', "
@@ -385,13 +385,23 @@ _SENT_SQL = (
 _SENT_AND_CLAIM_SQL = "WITH marked AS (" + _SENT_SQL + " RETURNING {id}) " + _CLAIM_SQL
 
 
-def _mark_sent_and_claim(*, sent: tuple[int, str] | None, claim_id: int | None) -> bool:
+def _mark_sent_and_claim(
+    *, sent: tuple[int, str] | None, claim_id: int | None, claim_message_id: str = ""
+) -> bool:
     """In one transaction (one commit per message): mark ``sent`` = (delivery id,
     Message-ID) sending → sent, and claim ``claim_id`` pending → sending, counting the
-    attempt. Returns False if the claim found the delivery no longer pending."""
+    attempt and recording the Message-ID it is about to go out with. Returns False if
+    the claim found the delivery no longer pending."""
     stamp = db_connection.ops.adapt_datetimefield_value(timezone.now())
     sent_params = sent and [Delivery.Status.SENT.value, stamp, sent[1][:300], stamp, sent[0]]
-    claim_params = [Delivery.Status.SENDING.value, stamp, stamp, claim_id, "pending"]
+    claim_params = [
+        Delivery.Status.SENDING.value,
+        stamp,
+        claim_message_id[:300],
+        stamp,
+        claim_id,
+        "pending",
+    ]
     if sent is not None and claim_id is not None and db_connection.vendor == "postgresql":
         with db_connection.cursor() as cursor:
             cursor.execute(_sql(_SENT_AND_CLAIM_SQL), [*sent_params, "sending", *claim_params])
@@ -522,14 +532,19 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                 continue
             topic_ids = topics.get(subscriber.pk, frozenset())
             rendered = rendered_issue(issue=issue, topic_ids=topic_ids)
-            message_id = make_msgid(domain=message_id_domain())
+            # A delivery swept back after a crash keeps the Message-ID its first claim
+            # recorded: if that copy did leave, clients that collapse messages with
+            # the same Message-ID (Gmail among them) show the resend as one message.
+            message_id = delivery.message_id or make_msgid(domain=message_id_domain())
             email = build_email(
                 message=personalise(rendered=rendered, subscriber=subscriber),
                 message_id=message_id,
                 connection=connection,
             )
             # One commit marks the previous message sent and claims this one.
-            claimed = _mark_sent_and_claim(sent=unmarked, claim_id=delivery.pk)
+            claimed = _mark_sent_and_claim(
+                sent=unmarked, claim_id=delivery.pk, claim_message_id=message_id
+            )
             unmarked = None
             if not claimed:
                 result.skipped += 1

@@ -459,8 +459,8 @@ def test_each_delivery_is_marked_sent_before_the_next_message_goes(issue, smtp_s
     seen = []
     real_send = sending._mark_sent_and_claim
 
-    def spy(*, sent, claim_id):
-        result = real_send(sent=sent, claim_id=claim_id)
+    def spy(**kwargs):
+        result = real_send(**kwargs)
         seen.append(dict(Delivery.objects.values_list("pk", "status")))
         return result
 
@@ -486,3 +486,19 @@ def test_asynchronous_commit_setting_still_sends_everyone_once(issue, smtp_sink,
     with connection.cursor() as cursor:  # only the batch ran without the flush wait
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_delivery_swept_back_after_a_crash_is_resent_with_the_same_message_id(
+    issue, smtp_sink, settings
+):
+    [delivery] = sending_issue_with(active(1), issue)
+    # A worker claimed it, recorded the Message-ID it was sending with, and died.
+    sending._mark_sent_and_claim(sent=None, claim_id=delivery.pk, claim_message_id="<x@y.z>")
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    settings.NEWSLETTER_STALE_AFTER = timedelta(minutes=10)
+    requeue_stale_deliveries()
+    send_batch(issue_id=issue.pk, delivery_ids=[delivery.pk])
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT and delivery.attempts == 2
+    assert delivery.message_id == "<x@y.z>"
+    assert smtp_sink.messages[0].parsed()["Message-ID"] == "<x@y.z>"
