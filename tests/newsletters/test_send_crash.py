@@ -78,12 +78,21 @@ def test_worker_killed_mid_send_then_restarted_reaches_everyone_once(
     expected = {f"crash{n}@example.org" for n in range(RECIPIENTS)}
     missing = expected - set(counts)
     duplicates = sum(count - 1 for count in counts.values())
+    message_ids: dict[str, set[str]] = {}
+    for recorded in smtp_sink.messages:
+        if counts[recorded.recipients[0]] > 1:
+            message_ids.setdefault(recorded.recipients[0], set()).add(
+                recorded.parsed()["Message-ID"]
+            )
     print(
         f"recipients: {len(counts)} of {RECIPIENTS}, missing: {len(missing)}, "
-        f"duplicates: {duplicates}"
+        f"duplicates: {duplicates} (each with its first copy's Message-ID: "
+        f"{all(len(ids) == 1 for ids in message_ids.values())})"
     )
     assert not missing
     assert set(counts) == expected
-    # At most the one message that was on the wire when the worker died.
+    # At most the one message that was on the wire when the worker died, and a resend
+    # carries the same Message-ID, so mail clients can show it once.
     assert duplicates <= 1
+    assert all(len(ids) == 1 for ids in message_ids.values())
     assert delivery_counts(issue)["sent"] == RECIPIENTS
