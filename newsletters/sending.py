@@ -243,6 +243,14 @@ class PreparedEmail(EmailMultiAlternatives):
     """
 
     def message(self) -> _SerialisedMessage:
+        # Built once: the send validates it early, the backend then reuses it.
+        if self._serialised is None:
+            self._serialised = self._serialise()
+        return self._serialised
+
+    _serialised: _SerialisedMessage | None = None
+
+    def _serialise(self) -> _SerialisedMessage:
         headers = {
             "Content-Type": f'multipart/alternative; boundary="{self._boundary}"',
             "MIME-Version": "1.0",
@@ -536,11 +544,23 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
             # recorded: if that copy did leave, clients that collapse messages with
             # the same Message-ID (Gmail among them) show the resend as one message.
             message_id = delivery.message_id or make_msgid(domain=message_id_domain())
-            email = build_email(
-                message=personalise(rendered=rendered, subscriber=subscriber),
-                message_id=message_id,
-                connection=connection,
-            )
+            try:
+                email = build_email(
+                    message=personalise(rendered=rendered, subscriber=subscriber),
+                    message_id=message_id,
+                    connection=connection,
+                )
+                email.message()  # refuses what no server should get (e.g. a header break)
+            except (ValueError, BadHeaderError) as error:
+                # This recipient's message cannot be built (a bad address stored by
+                # hand, say): fail it rather than the whole batch, again and again.
+                if _mark_failed(
+                    delivery.pk,
+                    f"Message not built: {error}",
+                    from_status=Delivery.Status.PENDING,
+                ):
+                    result.failed += 1
+                continue
             # One commit marks the previous message sent and claims this one.
             claimed = _mark_sent_and_claim(
                 sent=unmarked, claim_id=delivery.pk, claim_message_id=message_id

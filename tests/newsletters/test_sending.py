@@ -502,3 +502,13 @@ def test_delivery_swept_back_after_a_crash_is_resent_with_the_same_message_id(
     assert delivery.status == Delivery.Status.SENT and delivery.attempts == 2
     assert delivery.message_id == "<x@y.z>"
     assert smtp_sink.messages[0].parsed()["Message-ID"] == "<x@y.z>"
+
+
+def test_recipient_whose_message_cannot_be_built_fails_alone(issue, smtp_sink):
+    good, bad = active(2)
+    Subscriber.objects.filter(pk=bad.pk).update(email="x@example.org\r\nBcc: y@example.org")
+    deliveries = sending_issue_with([bad, good], issue)
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+    assert (result.sent, result.failed) == (1, 1)
+    assert [m.recipients for m in smtp_sink.messages] == [[good.email]]
+    assert "Message not built" in Delivery.objects.get(subscriber=bad).error
