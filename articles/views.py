@@ -32,6 +32,7 @@ from articles.search import (
     snippet_for,
     uses_full_text_search,
 )
+from newsletters import ratelimit
 
 ARTICLES_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -213,8 +214,25 @@ def _filters_query(filters: SearchFilters) -> str:
     return "&" + urlencode({key: value for key, value in params.items() if value})
 
 
+def _search_allowed(request: HttpRequest) -> bool:
+    limit = settings.READER_SEARCH_PER_MINUTE
+    if not limit:
+        return True
+    key = f"reader-search-ip:{ratelimit.client_ip(request)}"
+    return ratelimit.hit(key=key, limit=limit, window_seconds=60)
+
+
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
+    if not _search_allowed(request):
+        response = render(
+            request,
+            "articles/search.html",
+            {"rate_limited": True, "canonical_url": settings.SITE_URL + request.path},
+            status=429,
+        )
+        response["Retry-After"] = "60"
+        return response
     topics = list(Topic.objects.order_by("position", "name"))
     raw_query = request.GET.get("q", "")
     query = clean_query(raw_query)

@@ -122,6 +122,7 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         DJANGO_HSTS_SECONDS="0",
         LOG_LEVEL="WARNING",
         READER_PAGE_VERSION_CHECK_SECONDS=str(args.version_check_seconds),
+        READER_SEARCH_PER_MINUTE="0",  # one client hammering search on purpose
     )
     return env
 

@@ -129,6 +129,9 @@ try:
     READER_PAGE_VERSION_CHECK_SECONDS = env_float(
         "READER_PAGE_VERSION_CHECK_SECONDS", 0.0, minimum=0.0
     )
+    # Searches per minute from one address (0: no limit). Search is the one page that
+    # always reaches the database, so it is the one worth protecting from scrapers.
+    READER_SEARCH_PER_MINUTE = env_int("READER_SEARCH_PER_MINUTE", 60, minimum=0)
 
     # ---------------------------------------------------------------- email
     for _key, _value in email_config(

@@ -299,3 +299,15 @@ def test_rare_phrase_is_found_among_many_common_words():
         ArticleFactory(title=f"Data story {index}", body_text="transfer rules and data")
     ArticleFactory(title="The one", body_text="rules on data transfer to third countries")
     assert titles(SearchFilters(query='"data transfer"')) == ["The one"]
+
+
+def test_searches_are_rate_limited_per_address(client, settings):
+    settings.READER_SEARCH_PER_MINUTE = 3
+    for _ in range(3):
+        assert client.get("/search/", {"q": "regulation"}).status_code == 200
+    response = client.get("/search/", {"q": "regulation"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert "try again in a minute" in response.content.decode()
+    other = client.get("/search/", {"q": "regulation"}, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 200
