@@ -311,3 +311,14 @@ def test_searches_are_rate_limited_per_address(client, settings):
     assert "try again in a minute" in response.content.decode()
     other = client.get("/search/", {"q": "regulation"}, REMOTE_ADDR="192.0.2.7")
     assert other.status_code == 200
+
+
+def test_search_column_exists_only_on_postgresql():
+    with connection.cursor() as cursor:
+        columns = [
+            column.name
+            for column in connection.introspection.get_table_description(
+                cursor, Article._meta.db_table
+            )
+        ]
+    assert ("search_vector" in columns) == (connection.vendor == "postgresql")
