@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -231,9 +234,11 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
     candidates, skipped = _new_candidates(source, parsed.entries)
     topics = list(Topic.objects.all()) if candidates else []
     new_articles = 0
-    for candidate in candidates:
+    for candidate, page, problem in _prefetched_pages(candidates, fetch=fetch):
         try:
-            article = _store_entry(source=source, candidate=candidate, fetch=fetch, topics=topics)
+            article = _store_entry(
+                source=source, candidate=candidate, page=page, problem=problem, topics=topics
+            )
         except Exception:  # one bad entry must not lose the rest of the feed
             logger.exception("Could not store entry %s of %s", candidate.canonical_url, source)
             skipped += 1
@@ -243,16 +248,54 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
     return PollResult(status=PollStatus.OK, new_articles=new_articles, skipped_entries=skipped)
 
 
-def _fetch_and_extract(url: str, *, fetch: Fetch) -> tuple[ExtractedArticle | None, str, str]:
-    """The extracted page, its final URL, and "" or why extraction failed."""
+NO_LINK = "The feed entry has no link; the feed's own content was kept."
+
+
+def _fetch_page(url: str, *, fetch: Fetch) -> tuple[fetching.FetchResult | None, str]:
+    """The article page, or None and why it could not be fetched."""
     try:
-        page = fetch(url, accept=HTML_ACCEPT)
+        return fetch(url, accept=HTML_ACCEPT), ""
     except fetching.FetchError as error:
-        return None, url, f"The article page could not be fetched: {error}"
+        return None, f"The article page could not be fetched: {error}"
+    except Exception as error:  # an injected fetch may fail in its own way
+        logger.exception("Fetching %s failed unexpectedly", url)
+        return None, f"The article page could not be fetched ({type(error).__name__})."
+
+
+def _prefetched_pages(
+    candidates: list[_Candidate], *, fetch: Fetch
+) -> Iterator[tuple[_Candidate, fetching.FetchResult | None, str]]:
+    """Each candidate in order with its fetched page (or why there is none).
+
+    Pages are fetched ``INGEST_PAGE_FETCHES`` at a time in threads, a few entries
+    ahead of the caller, so a feed of slow pages costs about one page's latency per
+    batch rather than per page; memory stays bounded by the window. Only fetching
+    runs in threads: extraction (trafilatura is not thread-safe) and the database
+    stay with the caller.
+    """
+    workers = settings.INGEST_PAGE_FETCHES
+    window = 2 * workers
+    remaining = iter(candidates)
+    pending: deque[tuple[_Candidate, Future | None]] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page-fetch")
+
+    def submit_next() -> None:
+        candidate = next(remaining, None)
+        if candidate is not None:
+            link = candidate.entry.link
+            future = pool.submit(_fetch_page, link, fetch=fetch) if link else None
+            pending.append((candidate, future))
+
     try:
-        return extract_article(html=page.content, url=page.url), page.url, ""
-    except ExtractionError as error:
-        return None, page.url, f"The article page could not be extracted: {error}"
+        for _ in range(window):
+            submit_next()
+        while pending:
+            candidate, future = pending.popleft()
+            submit_next()
+            page, problem = future.result() if future is not None else (None, NO_LINK)
+            yield candidate, page, problem
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _fallback_title(text: str, url: str) -> str:
@@ -264,16 +307,22 @@ def _fallback_title(text: str, url: str) -> str:
 
 
 def _store_entry(
-    *, source: Source, candidate: _Candidate, fetch: Fetch, topics: list[Topic]
+    *,
+    source: Source,
+    candidate: _Candidate,
+    page: fetching.FetchResult | None,
+    problem: str,
+    topics: list[Topic],
 ) -> Article | None:
-    """Fetch and extract one entry's article, then store it complete (see _save_complete),
-    or None if a concurrent poll stored the same story first."""
+    """Extract one entry's fetched page, then store the article complete (see
+    _save_complete); None if a concurrent poll stored the same story first."""
     entry = candidate.entry
     extracted: ExtractedArticle | None = None
-    if entry.link:
-        extracted, final_url, problem = _fetch_and_extract(entry.link, fetch=fetch)
-    else:
-        problem = "The feed entry has no link; the feed's own content was kept."
+    if page is not None:
+        try:
+            extracted = extract_article(html=page.content, url=page.url)
+        except ExtractionError as error:
+            problem = f"The article page could not be extracted: {error}"
     feed_html = entry.content_html or entry.summary_html
     if extracted is not None:
         body_html, status = extracted.body_html, Article.Extraction.EXTRACTED

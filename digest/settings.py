@@ -199,6 +199,9 @@ try:
     # Sources enqueued per beat tick: enough for a large newsroom each minute, small
     # enough that one tick never floods the queue after an outage.
     SOURCE_ENQUEUE_LIMIT = env_int("SOURCE_ENQUEUE_LIMIT", 200, minimum=1)
+    # Article pages of one feed fetched at once: hides network latency without
+    # hammering one outlet (extraction itself stays one at a time).
+    INGEST_PAGE_FETCHES = env_int("INGEST_PAGE_FETCHES", 4, minimum=1)
 except ConfigError as error:
     raise SystemExit(f"Configuration error: {error}") from None
 

@@ -431,20 +431,47 @@ def test_article_is_stored_complete_or_not_at_all(loopback, monkeypatch):
 
 def test_story_stored_concurrently_by_another_poll_is_skipped_quietly(loopback, monkeypatch):
     source = feed_source(serve_story_feed(loopback, "wire", 1))
-    real = ingestion._fetch_and_extract
+    real = ingestion.extract_article
 
-    def racing(url, *, fetch):
-        outcome = real(url, fetch=fetch)
+    def racing(*, html, url):
+        extracted = real(html=html, url=url)
+        # Another poll stores the same story while this one is extracting.
         ArticleFactory(canonical_url=url.split("?")[0], guid="other")
-        return outcome
+        return extracted
 
-    monkeypatch.setattr(ingestion, "_fetch_and_extract", racing)
+    monkeypatch.setattr(ingestion, "extract_article", racing)
 
     result = poll_source(source=source)
 
     assert result.status == PollStatus.OK
     assert result.new_articles == 0
     assert Article.objects.count() == 1
+
+
+def test_slow_article_pages_are_fetched_several_at_a_time(loopback, settings):
+    settings.INGEST_PAGE_FETCHES = 4
+    items = []
+    for number in range(4):
+        body = article_page(f"Slow {number}", story_paragraphs(60 + number))
+
+        def slow(request, body=body):
+            time.sleep(1)
+            request.send_response(200)
+            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+
+        items.append(
+            rss_item(title=f"Slow {number}", link=loopback.handle(f"/slow-{number}", slow))
+        )
+    source = feed_source(loopback.serve("/slow.xml", rss_feed(items)))
+    started = time.monotonic()
+
+    result = poll_source(source=source)
+
+    assert result.new_articles == 4
+    assert time.monotonic() - started < 3.5  # one at a time: over 4 s
 
 
 def test_poll_of_a_source_already_being_polled_does_nothing(loopback):
