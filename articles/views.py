@@ -33,6 +33,7 @@ from articles.search import (
     uses_full_text_search,
 )
 from newsletters import ratelimit
+from newsletters.views import letter_excerpt_html
 
 ARTICLES_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -59,8 +60,6 @@ def paginate(request: HttpRequest, items, per_page: int) -> Page:
 @require_safe
 @cached_page
 def home(request: HttpRequest) -> HttpResponse:
-    from newsletters.views import letter_excerpt_html
-
     latest_issue = reader_queries.latest_issue_published()
     return render(
         request,

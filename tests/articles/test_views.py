@@ -306,6 +306,21 @@ def test_events_calendar_feed_holds_upcoming_and_recent_events(client, world):
     assert len(set(uids)) == 2
 
 
+def test_event_page_and_calendar_query_counts_are_fixed(
+    client, world, django_assert_max_num_queries
+):
+    event = world.events[0]
+    with django_assert_max_num_queries(2):
+        assert client.get(event.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(2):
+        assert client.get("/feeds/events.ics").status_code == 200
+
+
+def test_sitemap_section_query_count_is_fixed(client, big_world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert client.get("/sitemap-articles.xml").status_code == 200
+
+
 def test_unknown_event_gives_404(client, world):
     assert client.get("/events/999999/").status_code == 404
     assert client.get("/events/999999/event.ics").status_code == 404
