@@ -214,6 +214,28 @@ def test_article_page_that_fails_keeps_the_feed_content_with_the_reason(loopback
     assert "Full text from the feed itself" in article.body_text
 
 
+def test_entry_linking_to_the_metadata_address_is_never_fetched(loopback):
+    loopback.serve(
+        "/feed.xml",
+        rss_feed(
+            [
+                rss_item(
+                    title="Innocent-looking entry",
+                    link="http://169.254.169.254/latest/meta-data/iam/",
+                    description="<p>Teaser text from the feed.</p>",
+                )
+            ]
+        ),
+    )
+
+    poll_source(source=feed_source(loopback.url("/feed.xml")))
+
+    article = Article.objects.get()
+    assert article.extraction_status == Article.Extraction.FEED_ONLY
+    assert "169.254.169.254 is a link-local address" in article.extraction_error
+    assert "Teaser text from the feed." in article.body_text
+
+
 def test_page_without_main_text_keeps_the_feed_content(loopback):
     loopback.serve("/empty.html", b"<html><body><nav>Home</nav></body></html>")
     loopback.serve(
