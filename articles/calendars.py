@@ -64,6 +64,8 @@ def _decoded(component: icalendar.cal.Component, name: str):
 
 def _description_html(component: icalendar.cal.Component) -> str:
     html = component.get("X-ALT-DESC")
+    if isinstance(html, list):  # the property repeated: the first one counts
+        html = html[0] if html else None
     if html is not None and "html" in str(html.params.get("FMTTYPE", "")).lower():
         return sanitize_html(str(html))
     text = str(component.get("DESCRIPTION", "") or "").strip()
@@ -132,7 +134,12 @@ def ingest_calendar(*, source: Source, content: bytes) -> int:
             if uid:
                 Event.objects.filter(source=source, uid=uid).delete()
             continue
-        values = _event_values(component, default_zone=default_zone)
+        try:
+            values = _event_values(component, default_zone=default_zone)
+        except (ValueError, TypeError, AttributeError, OverflowError) as error:
+            # One odd VEVENT (a repeated property, an impossible date) costs only itself.
+            logger.info("Skipped an unreadable event %r in %s: %s", uid, source, error)
+            continue
         if values is None:
             logger.info("Skipped an event without title or start in %s", source)
             continue

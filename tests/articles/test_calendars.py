@@ -120,3 +120,17 @@ def test_ical_source_serving_html_records_the_error(loopback):
     assert result.status == PollStatus.FAILED
     source.refresh_from_db()
     assert "not an iCalendar file" in source.last_error
+
+
+def test_a_repeated_property_takes_the_first_value():
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    odd = ICS.replace(
+        b"UID:allday@example.org\r\n",
+        b"UID:allday@example.org\r\nX-ALT-DESC;FMTTYPE=text/html:<p>First</p>\r\n"
+        b"X-ALT-DESC;FMTTYPE=text/html:<p>Second</p>\r\n",
+    )
+
+    created = ingest_calendar(source=source, content=odd)
+
+    assert created == 3
+    assert Event.objects.get(uid="allday@example.org").description == "<p>First</p>"
