@@ -130,14 +130,17 @@ def main() -> None:
                     for n in range(start, min(start + 2000, total))
                 )
 
+        cpu_used: dict[str, float] = {}
+
         def pipeline(total: int) -> float:
             ensure_subscribers(total)
             issue = make_issue()
             sending._render_cache.clear()
             before = counter.value
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             sending.begin_issue_send(issue=issue)  # autocommit: batches run eagerly now
             elapsed = time.perf_counter() - started
+            cpu_used[f"pipeline {total}"] = time.process_time() - cpu
             issue.refresh_from_db()
             sent = Delivery.objects.filter(issue=issue, status="sent").count()
             assert issue.status == Issue.Status.SENT and sent == total, (issue.status, sent)
@@ -159,11 +162,12 @@ def main() -> None:
             )
             data = email.message().as_bytes(linesep="\r\n")
             before = counter.value
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with smtplib.SMTP("127.0.0.1", port) as smtp:
                 for n in range(total):
                     smtp.sendmail("weekly@localhost", [f"bench{n}@example.org"], data)
             elapsed = time.perf_counter() - started
+            cpu_used[f"plain {total}"] = time.process_time() - cpu
             assert counter.value - before == total
             return elapsed
 
@@ -198,6 +202,13 @@ def main() -> None:
         print(
             f"peak RSS:    {rss_before:.0f} MiB before sending, {rss_small:.0f} MiB after "
             f"sending to {small}, {rss_large:.0f} MiB after sending to {n}"
+        )
+        print(
+            "own CPU:     "
+            + ", ".join(
+                f"{name}: {1000 * used / int(name.split()[1]):.2f} ms/msg"
+                for name, used in cpu_used.items()
+            )
         )
         print(
             f"load:        {os.getloadavg()[0]:.1f} (1-minute load average on "
