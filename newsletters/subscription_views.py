@@ -94,12 +94,25 @@ def _invalid_link(request: HttpRequest, error: InvalidToken) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def confirm_view(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        confirmation = subscriptions.confirm_subscription(token=token)
-    except InvalidToken as error:
-        return _invalid_link(request, error)
+    """GET asks, POST confirms: mail scanners that open every link in a message
+    (corporate link checkers do) must not subscribe anyone on their own."""
+    if request.method == "GET":
+        try:
+            subscriber = read_token(token=token, purpose=Purpose.CONFIRM).subscriber
+        except InvalidToken as error:
+            return _invalid_link(request, error)
+        if subscriber.status != Subscriber.Status.ACTIVE:
+            return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
+        confirmation = subscriptions.Confirmation(
+            subscriber=subscriber, outcome=subscriptions.ConfirmOutcome.ALREADY_ACTIVE
+        )
+    else:
+        try:
+            confirmation = subscriptions.confirm_subscription(token=token)
+        except InvalidToken as error:
+            return _invalid_link(request, error)
     subscriber = confirmation.subscriber
     return render(
         request,

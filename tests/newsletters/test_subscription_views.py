@@ -128,27 +128,38 @@ def test_subscribe_needs_csrf_token():
 # ------------------------------------------------------------------- confirm
 
 
-def test_confirm_link_from_the_email_activates_and_reuse_is_harmless(client):
-    client.post(SUBSCRIBE, {"email": "reader@example.org"})
+def test_confirm_link_asks_on_get_and_confirms_on_post_and_reuse_is_harmless():
+    client = Client(enforce_csrf_checks=True)
+    client.get(SUBSCRIBE)  # sets the CSRF cookie
+    csrf = client.cookies["csrftoken"].value
+    client.post(SUBSCRIBE, {"email": "reader@example.org", "csrfmiddlewaretoken": csrf})
     url = re.search(r"https?://\S+/subscribe/confirm/\S+/", mail.outbox[0].body).group(0)
-    path = url.split("://", 1)[1].split("/", 1)[1]
-    response = client.get("/" + path)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    # A link checker opening the link confirms nothing.
+    asked = client.get(path)
+    assert asked.status_code == 200
+    assert "Yes, subscribe me" in asked.content.decode()
+    assert Subscriber.objects.receiving().count() == 0
+    assert client.post(path).status_code == 403  # the confirm form carries a CSRF token
+    response = client.post(path, {"csrfmiddlewaretoken": csrf})
     assert response.status_code == 200
     assert "You are subscribed" in response.content.decode()
     assert Subscriber.objects.receiving().count() == 1
-    again = client.get("/" + path)
-    assert again.status_code == 200
-    assert "already subscribed" in again.content.decode()
+    for again in (client.get(path), client.post(path, {"csrfmiddlewaretoken": csrf})):
+        assert again.status_code == 200
+        assert "already subscribed" in again.content.decode()
+    assert Subscriber.objects.receiving().count() == 1
 
 
 def test_forged_and_expired_confirm_links_are_refused(client):
     subscriber = SubscriberFactory()
     token = make_token(subscriber=subscriber, purpose=Purpose.CONFIRM)
-    forged = client.get(reverse("subscriptions:confirm", kwargs={"token": token[:-3] + "abc"}))
-    assert forged.status_code == 400
+    forged_path = reverse("subscriptions:confirm", kwargs={"token": token[:-3] + "abc"})
+    assert client.get(forged_path).status_code == 400
+    assert client.post(forged_path).status_code == 400
     later = time.time() + 73 * 3600
     with mock.patch("django.core.signing.time.time", return_value=later):
-        expired = client.get(reverse("subscriptions:confirm", kwargs={"token": token}))
+        expired = client.post(reverse("subscriptions:confirm", kwargs={"token": token}))
     assert expired.status_code == 400
     assert "expired" in expired.content.decode()
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
@@ -157,7 +168,9 @@ def test_forged_and_expired_confirm_links_are_refused(client):
 def test_preferences_token_does_not_confirm(client):
     subscriber = SubscriberFactory()
     token = make_token(subscriber=subscriber, purpose=Purpose.PREFERENCES)
-    assert client.get(reverse("subscriptions:confirm", kwargs={"token": token})).status_code == 400
+    assert (
+        client.post(reverse("subscriptions:confirm", kwargs={"token": token})).status_code == 400
+    )
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
 
 
