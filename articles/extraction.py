@@ -9,6 +9,7 @@ which prunes the tree as it works, sees it.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -226,21 +227,44 @@ def _body_to_html(body: etree._Element, *, title: str) -> str:
 
 
 def _make_links_absolute(tree: etree._Element, url: str) -> None:
-    """Resolve the relative href/src of links and images against the page (or its
-    <base href>). Only those two attributes matter to the extracted text; lxml's
-    ``make_links_absolute`` rewrites every URL-bearing attribute and costs more."""
-    base = url
-    for href in tree.xpath("//base/@href")[:1]:
-        base = _http_url(href, base=url) or url
-    for element in tree.xpath("//a[@href] | //img[@src] | //img[@data-src]"):
+    """Resolve relative link and image addresses against the page (or its <base href>)
+    where trafilatura would get them wrong; leave the rest for it.
+
+    trafilatura resolves a link against the page's host, which is right for an
+    absolute path ("/a/b") but not for a page-relative one ("b", "../b", "?q") or a
+    protocol-relative one ("//cdn/b"), and it resolves images against the page.
+    Without a <base href> only those links need resolving here; with one, every
+    relative link and image does. Only href and src/data-src matter to the
+    extracted text.
+    """
+    bases = tree.xpath("//base/@href")
+    if not bases:
+        for element in tree.iter("a"):
+            value = element.get("href")
+            if value is None or value.startswith(_ABSOLUTE_PREFIXES) or _ROOTED(value):
+                continue
+            _resolve(element, "href", value, url)
+        return
+    base = _http_url(bases[0], base=url) or url
+    for element in tree.iter("a", "img"):
         for attribute in ("href", "src", "data-src"):
             value = element.get(attribute)
-            if value is None or value.startswith(("https://", "http://")):
+            if value is None or value.startswith(_ABSOLUTE_PREFIXES):
                 continue
-            try:
-                element.set(attribute, urljoin(base, value.strip()))
-            except ValueError:
-                del element.attrib[attribute]
+            _resolve(element, attribute, value, base)
+
+
+# Addresses trafilatura keeps (or resolves) exactly as urljoin against the page would.
+_ABSOLUTE_PREFIXES = ("https://", "http://")
+# An absolute path: "/x" but not "//host/x".
+_ROOTED = re.compile(r"/(?![/\\])").match
+
+
+def _resolve(element: etree._Element, attribute: str, value: str, base: str) -> None:
+    try:
+        element.set(attribute, urljoin(base, value.strip()))
+    except ValueError:
+        del element.attrib[attribute]
 
 
 def _maybe_reset_caches() -> None:

@@ -199,6 +199,22 @@ def test_relative_links_follow_the_pages_base_href(no_network):
     assert 'href="https://other.example/x"' in article.body_html
 
 
+def test_relative_links_without_base_href_follow_the_page(no_network):
+    extra = (
+        '<p>Read the <a href="decision.pdf">full decision</a>, the <a href="../annex">annex</a>,'
+        ' the <a href="/press/statement">statement</a> and the '
+        '<a href="//cdn.policywire.example/chart.png">chart</a> published this morning.</p>'
+        '<p><img src="figures/fine.jpg" alt="Fine"> The figure shows the fine per company.</p>'
+    )
+    article = extract_article(html=page(body_extra=extra), url=URL)
+
+    assert 'href="https://policywire.example/2025/04/decision.pdf"' in article.body_html
+    assert 'href="https://policywire.example/2025/annex"' in article.body_html
+    assert 'href="https://policywire.example/press/statement"' in article.body_html
+    assert 'href="https://cdn.policywire.example/chart.png"' in article.body_html
+    assert 'src="https://policywire.example/2025/04/figures/fine.jpg"' in article.body_html
+
+
 def test_trafilatura_caches_are_reset_periodically(no_network, monkeypatch):
     import trafilatura.meta
 
