@@ -129,14 +129,35 @@ def subscribe(
     ):
         return SubscribeOutcome.RATE_LIMITED
     if subscriber.status == Subscriber.Status.ACTIVE:
-        send_already_subscribed_email(subscriber=subscriber)
+        _queue_email(subscriber=subscriber, kind="already_subscribed")
         return SubscribeOutcome.NOTICE_SENT
     if not created:
         Subscriber.objects.filter(pk=subscriber.pk).update(
             consent_text=CONSENT_TEXT, consent_ip=ip, consent_source=source, updated_at=now
         )
-    send_confirmation_email(subscriber=subscriber)
+    _queue_email(subscriber=subscriber, kind="confirm")
     return SubscribeOutcome.CONFIRMATION_SENT
+
+
+def _queue_email(*, subscriber: Subscriber, kind: str) -> None:
+    # The row is committed (autocommit, or the atomic block above has closed): a worker
+    # sends it, so a slow or failing mail server never fails the form.
+    from newsletters.tasks import subscriber_email_send_task
+
+    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind=kind)
+
+
+def send_subscriber_email(*, subscriber: Subscriber, kind: str) -> None:
+    """Send the confirmation link (``kind="confirm"``) or the already-subscribed note;
+    nothing to an address that complained."""
+    if subscriber.status == Subscriber.Status.COMPLAINED:
+        return
+    if kind == "confirm":
+        send_confirmation_email(subscriber=subscriber)
+    elif kind == "already_subscribed":
+        send_already_subscribed_email(subscriber=subscriber)
+    else:
+        raise ValueError(f"unknown subscriber email {kind!r}")
 
 
 def _absolute(path: str) -> str:

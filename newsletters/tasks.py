@@ -52,3 +52,22 @@ def deliveries_sweep_task() -> None:
 def issues_start_scheduled_task() -> None:
     """Periodic: start every scheduled issue whose time has come."""
     sending.start_due_scheduled_issues()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=6)
+def subscriber_email_send_task(self, subscriber_id: int, kind: str) -> None:
+    """Send a subscriber's confirmation link or note; retry temporary SMTP trouble."""
+    from newsletters.models import Subscriber
+    from newsletters.subscriptions import send_subscriber_email
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return
+    try:
+        send_subscriber_email(subscriber=subscriber, kind=kind)
+    except OSError as error:  # smtplib's errors and network errors
+        failure = sending.classify_smtp_error(error)
+        if not failure.temporary or self.request.is_eager:
+            logger.warning("Could not send the %s email to %s: %s", kind, subscriber, error)
+            return
+        raise self.retry(countdown=60 * 2**self.request.retries) from error

@@ -335,3 +335,11 @@ def test_webhook_rejects_malformed_payload(client, settings):
     settings.NEWSLETTER_WEBHOOK_SECRET = "s3cret"
     assert post_webhook(client, ["not", "an", "object"]).status_code == 400
     assert client.get(reverse("subscriptions:email_webhook")).status_code == 405
+
+
+def test_subscribe_answers_even_when_the_mail_server_is_down(client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    response = client.post(SUBSCRIBE, {"email": "reader@example.org"})
+    assert response.status_code == 200
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING

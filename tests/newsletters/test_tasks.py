@@ -67,3 +67,25 @@ def test_beat_schedule_names_existing_tasks(settings):
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         if entry["task"].startswith("newsletters."):
             assert entry["task"] in app.tasks
+
+
+def test_subscriber_email_task_sends_and_survives_refusals(smtp_sink):
+    from newsletters.tasks import subscriber_email_send_task
+
+    subscriber = SubscriberFactory(email="new@example.org")
+    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind="confirm")
+    assert [m.recipients for m in smtp_sink.messages] == [["new@example.org"]]
+    smtp_sink.script("new@example.org", "550 5.1.1 No such user", "451 4.3.0 Busy")
+    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind="confirm")
+    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind="confirm")
+    assert len(smtp_sink.messages) == 1
+    subscriber_email_send_task.delay(subscriber_id=987654, kind="confirm")  # gone: quiet
+
+
+def test_subscriber_email_task_writes_nothing_to_a_complaint():
+    from newsletters.models import Subscriber
+    from newsletters.tasks import subscriber_email_send_task
+
+    subscriber = SubscriberFactory(status=Subscriber.Status.COMPLAINED)
+    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind="confirm")
+    assert mail.outbox == []
