@@ -17,7 +17,8 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from email.utils import formataddr
+from urllib.parse import quote, urlsplit
 
 import css_inline
 import markdown
@@ -288,7 +289,7 @@ def personalise(*, rendered: RenderedIssue, subscriber: Subscriber) -> PersonalM
     headers = {
         "List-Unsubscribe": f"<{links['unsubscribe_url']}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{plain_text(settings.SITE_NAME)} <{_list_id_domain()}>",
+        "List-Id": _list_id(settings.SITE_NAME, settings.SITE_URL),
         "Precedence": "bulk",
     }
     return PersonalMessage(
@@ -302,8 +303,8 @@ def personalise(*, rendered: RenderedIssue, subscriber: Subscriber) -> PersonalM
     )
 
 
-def _list_id_domain() -> str:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"weekly.{host}"
+@functools.lru_cache(maxsize=4)
+def _list_id(site_name: str, site_url: str) -> str:
+    """'Site name <weekly.host>' (RFC 2919), the name quoted if it needs to be."""
+    host = urlsplit(site_url).hostname or "localhost"
+    return formataddr((plain_text(site_name), f"weekly.{host}"))

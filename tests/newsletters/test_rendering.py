@@ -137,6 +137,7 @@ def test_rendered_email_holds_no_personal_link_and_personalise_fills_them(world)
         f"<mailto:unsubscribe@localhost?subject={quote('unsubscribe-' + token)}>"
     )
     assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.headers["List-Id"] == "Policy Weekly <weekly.news.example.org>"
 
 
 def test_text_in_the_issue_cannot_impersonate_a_placeholder(world):
