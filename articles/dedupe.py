@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from array import array
 from collections.abc import Iterable
 from datetime import timedelta
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -75,6 +75,12 @@ _PERMUTATIONS = tuple(
     (_random.randrange(1, _PRIME), _random.randrange(0, _PRIME)) for _ in range(NUM_PERMUTATIONS)
 )
 _MASK32 = 0xFFFFFFFF
+# The permutations as columns, for computing all of them at once in 64-bit arithmetic.
+_P = np.uint64(_PRIME)
+_A = np.array([a for a, _ in _PERMUTATIONS], dtype=np.uint64).reshape(-1, 1)
+_B = np.array([b for _, b in _PERMUTATIONS], dtype=np.uint64).reshape(-1, 1)
+_A_HIGH, _A_LOW = _A >> np.uint64(31), _A & np.uint64((1 << 31) - 1)
+_LOW31, _LOW30 = np.uint64((1 << 31) - 1), np.uint64((1 << 30) - 1)
 
 
 def _words(text: str) -> list[str]:
@@ -95,24 +101,56 @@ def _hash(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
 
 
+def _reduce(values: np.ndarray) -> np.ndarray:
+    """``values`` (below 2**64) modulo the Mersenne prime 2**61 - 1."""
+    values = (values >> np.uint64(61)) + (values & _P)
+    values = (values >> np.uint64(61)) + (values & _P)
+    return np.where(values >= _P, values - _P, values)
+
+
+def _permuted(hashes: np.ndarray) -> np.ndarray:
+    """``(a * h + b) mod (2**61 - 1)`` for every permutation (rows) and hash (columns).
+
+    Exact, like Python's big integers, without overflowing 64 bits: with 2**61 = 1
+    modulo the prime, the 122-bit product is assembled from 31-bit halves.
+    """
+    x = _reduce(hashes).reshape(1, -1)
+    x_high, x_low = x >> np.uint64(31), x & _LOW31
+    # a*x = high*2**62 + middle*2**31 + low, where 2**62 = 2 (mod p) and
+    # middle*2**31 = (middle >> 30) + (middle & (2**30 - 1))*2**31 (mod p).
+    high = _A_HIGH * x_high
+    middle = _A_HIGH * x_low + _A_LOW * x_high
+    low = _A_LOW * x_low
+    total = (
+        (high << np.uint64(1))
+        + (middle >> np.uint64(30))
+        + ((middle & _LOW30) << np.uint64(31))
+        + low
+    )
+    product = _reduce(total)
+    return _reduce(product + _B)
+
+
 def signature(stems: set[str]) -> bytes | None:
-    """The MinHash signature (``NUM_PERMUTATIONS`` 32-bit values) of a set; None if empty."""
+    """The MinHash signature (``NUM_PERMUTATIONS`` 32-bit values) of a set; None if empty.
+
+    Value i is ``min((a_i * h + b_i) mod (2**61 - 1) over the stems' hashes h)``, its low
+    32 bits, stored in native byte order.
+    """
     if not stems:
         return None
-    hashes = [_hash(stem) for stem in stems]
-    values = array(
-        "I", (min((a * h + b) % _PRIME for h in hashes) & _MASK32 for a, b in _PERMUTATIONS)
-    )
-    return values.tobytes()
+    hashes = np.fromiter((_hash(stem) for stem in stems), dtype=np.uint64, count=len(stems))
+    minima = _permuted(hashes).min(axis=1) & np.uint64(_MASK32)
+    return minima.astype(np.uint32).tobytes()
 
 
 def similarity(left: bytes | memoryview, right: bytes | memoryview) -> float:
     """The Jaccard similarity of two sets, estimated from their signatures."""
-    left_values, right_values = array("I", bytes(left)), array("I", bytes(right))
-    if len(left_values) != len(right_values) or not left_values:
+    left_values = np.frombuffer(bytes(left), dtype=np.uint32)
+    right_values = np.frombuffer(bytes(right), dtype=np.uint32)
+    if len(left_values) != len(right_values) or not len(left_values):
         return 0.0
-    same = sum(x == y for x, y in zip(left_values, right_values, strict=True))
-    return same / len(left_values)
+    return int(np.count_nonzero(left_values == right_values)) / len(left_values)
 
 
 def article_signature(article: Article) -> bytes | None:
@@ -132,17 +170,18 @@ def _best_match(article: Article, own: bytes) -> tuple[int, int | None] | None:
         .exclude(pk=article.pk)
         .values_list("pk", "minhash", "group_id")
     )
-    own_values = array("I", own)
+    own_values = np.frombuffer(own, dtype=np.uint32)
     size = len(own_values)
-    best: tuple[float, int, int | None] | None = None
-    for pk, other, group_id in candidates:
-        other_values = array("I", bytes(other))
-        if len(other_values) != size:
-            continue
-        score = sum(x == y for x, y in zip(own_values, other_values, strict=True)) / size
-        if score >= SIMILARITY_THRESHOLD and (best is None or score > best[0]):
-            best = (score, pk, group_id)
-    return None if best is None else (best[1], best[2])
+    rows = [(pk, bytes(other), group_id) for pk, other, group_id in candidates]
+    rows = [row for row in rows if len(row[1]) == len(own)]
+    if not rows:
+        return None
+    others = np.frombuffer(b"".join(other for _, other, _ in rows), dtype=np.uint32)
+    scores = np.count_nonzero(others.reshape(len(rows), size) == own_values, axis=1)
+    best = int(np.argmax(scores))  # the first of equals, as the database listed them
+    if scores[best] / size < SIMILARITY_THRESHOLD:
+        return None
+    return rows[best][0], rows[best][2]
 
 
 def assign_story_group(*, article: Article) -> None:

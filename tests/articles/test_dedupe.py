@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from array import array
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +126,27 @@ def test_signatures_are_deterministic_and_estimate_jaccard():
     assert similarity(signature(left), signature(right)) == 1.0
     assert similarity(signature(left), signature(unrelated)) < 0.1
     assert signature(set()) is None
+
+
+def test_signature_values_follow_the_stored_formula():
+    # Signatures already stored must stay comparable: value i is the low 32 bits of
+    # min((a_i * h + b_i) mod (2**61 - 1)) over the 64-bit blake2b hashes h of the stems,
+    # computed here with Python's exact integers.
+    from articles import dedupe
+
+    stems = {"regul", "platf", "fine", "court", "z", "ä€x"} | {f"s{i}" for i in range(200)}
+    hashes = [
+        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in stems
+    ]
+    expected = array(
+        "I",
+        (
+            min((a * h + b) % ((1 << 61) - 1) for h in hashes) & 0xFFFFFFFF
+            for a, b in dedupe._PERMUTATIONS
+        ),
+    )
+
+    assert signature(stems) == expected.tobytes()
 
 
 def test_features_ignore_stopwords_case_and_word_endings():
