@@ -1,9 +1,10 @@
 """The issue as an email: rendered once, then personalised cheaply per recipient.
 
-``render_issue_email`` does the expensive work (templates, Markdown, CSS
-inlining) once per issue and topic selection, leaving markers where each
-recipient's own links go. ``personalise`` fills only those markers: it signs
-two tokens and joins pre-split strings, so per-message cost stays tiny.
+``render_issue_email`` does the expensive work (templates, the letter through
+``newsletters.letter.render_letter`` like the web page, CSS inlining) once per
+issue and topic selection, leaving markers where each recipient's own links go.
+``personalise`` fills only those markers: it signs two tokens and joins
+pre-split strings, so per-message cost stays tiny.
 
 Markers carry a random nonce chosen at render time, so no text in the issue
 (a headline, a blurb) can contain a marker and be replaced by a recipient's link.
@@ -21,14 +22,14 @@ from email.utils import formataddr
 from urllib.parse import quote, urlsplit
 
 import css_inline
-import markdown
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from articles.models import ArticleTopic, Topic
-from articles.sanitising import html_to_text, plain_text, sanitize_html
+from articles.sanitising import html_to_text, plain_text
 from articles.timezones import format_duration, format_zoned_times
+from newsletters.letter import render_letter
 from newsletters.models import Issue, IssueItem, Subscriber
 from newsletters.sections import IssueSection, issue_sections
 from newsletters.tokens import Purpose, make_token
@@ -146,12 +147,6 @@ def _email_item(item: IssueItem) -> _EmailItem:
     return result
 
 
-def _letter_html(issue: Issue) -> str:
-    if not issue.letter.strip():
-        return ""
-    return sanitize_html(markdown.markdown(issue.letter), base_url=settings.SITE_URL + "/")
-
-
 def _split(rendered: str, markers: dict[str, str]) -> tuple[str, ...]:
     by_marker = {marker: name for name, marker in markers.items()}
     pattern = "(" + "|".join(re.escape(m) for m in by_marker) + ")"
@@ -187,7 +182,8 @@ def render_issue_email(
     ]
     nonce = secrets.token_hex(8)
     markers = {name: f"x-digest-{nonce}-{name.replace('_', '-')}" for name in PLACEHOLDER_NAMES}
-    letter_html = _letter_html(issue)
+    # The same function as the web page, so both show the same letter.
+    letter_html = render_letter(issue.letter or "")
     letter_text = html_to_text(letter_html)
     subject = email_subject(issue=issue)
     preheader = _preheader(issue=issue, letter_text=letter_text, sections=email_sections)
