@@ -242,9 +242,97 @@ def _recurring(
     return {(row["place"], row["digest"]): row["bodies"] + 1 for row in rows}
 
 
-def _remember(*, source: Source, body_digest: str, sightings: Iterable[tuple[str, str]]) -> None:
+class RecentBodies:
+    """A source's most recent bodies and their sightings, read once, then kept up to date
+    in memory by every ``clean_body`` call given it.
+
+    For a poll that cleans many bodies of one source: the recurrence counts come from
+    memory instead of a query per body, and equal what the database would give, as
+    long as nothing else writes the source's sightings meanwhile (a poll holds the
+    source's claim, so no other poll does). When the transaction that stored a body
+    rolls back, call ``discard_last`` so the body is not counted.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._bodies: dict[str, frozenset[tuple[str, str]]] | None = None
+        # Every body the source has sightings for (a few dozen: old ones are pruned).
+        self._known: set[str] = set()
+        self._last: str | None = None
+
+    def _load(self) -> dict[str, frozenset[tuple[str, str]]]:
+        if self._bodies is None:
+            # One more than counted: the body being cleaned may be among them.
+            recent = (
+                BoilerplateSighting.objects.filter(source=self.source)
+                .values("body_digest")
+                .annotate(last_seen=Max("seen_at"))
+                .order_by("-last_seen")
+                .values("body_digest")[: RECENT_BODIES + 1]
+            )
+            rows = BoilerplateSighting.objects.filter(
+                source=self.source, body_digest__in=recent
+            ).values_list("body_digest", "place", "digest", "seen_at")
+            seen: dict[str, list] = {}
+            for body_digest, place, digest, seen_at in rows:
+                entry = seen.setdefault(body_digest, [seen_at, set()])
+                entry[0] = max(entry[0], seen_at)
+                entry[1].add((place, digest))
+            ordered = sorted(seen.items(), key=lambda item: (item[1][0], item[0]))
+            self._bodies = {body: frozenset(pairs) for body, (_, pairs) in ordered}
+            self._known = set(
+                BoilerplateSighting.objects.filter(source=self.source)
+                .values_list("body_digest", flat=True)
+                .distinct()
+            )
+        return self._bodies
+
+    def counts(
+        self, *, body_digest: str, sightings: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """As ``_recurring``: bodies among the recent others (plus this one) per sighting."""
+        bodies = self._load()
+        wanted = set(sightings)
+        counts: dict[tuple[str, str], int] = {}
+        others = [pairs for body, pairs in reversed(bodies.items()) if body != body_digest]
+        for pairs in others[:RECENT_BODIES]:
+            for key in wanted.intersection(pairs):
+                counts[key] = counts.get(key, 1) + 1
+        return counts
+
+    def begin(self) -> None:
+        """A new body is being cleaned: ``discard_last`` now concerns only that one."""
+        self._last = None
+
+    def add(self, *, body_digest: str, sightings: list[tuple[str, str]]) -> None:
+        """Remember a body just written (a body already known keeps its place, even an old
+        one outside the recent bodies)."""
+        bodies = self._load()
+        if body_digest in bodies or body_digest in self._known:
+            return
+        bodies[body_digest] = frozenset(sightings)
+        self._known.add(body_digest)
+        self._last = body_digest
+        while len(bodies) > RECENT_BODIES + 1:
+            del bodies[next(iter(bodies))]
+
+    def discard_last(self) -> None:
+        """Forget the body the last ``clean_body`` added (its transaction rolled back)."""
+        if self._last is not None and self._bodies is not None:
+            self._bodies.pop(self._last, None)
+            self._known.discard(self._last)
+        self._last = None
+
+    def pruned(self) -> None:
+        """Old sightings were deleted: read the bodies again when next needed."""
+        self._bodies = None
+        self._last = None
+
+
+def _remember(*, source: Source, body_digest: str, sightings: Iterable[tuple[str, str]]) -> bool:
+    """Store the body's sightings; return whether old bodies' sightings were pruned."""
     if source.pk is None:
-        return
+        return False
     BoilerplateSighting.objects.bulk_create(
         [
             BoilerplateSighting(source=source, body_digest=body_digest, place=place, digest=d)
@@ -262,6 +350,8 @@ def _remember(*, source: Source, body_digest: str, sightings: Iterable[tuple[str
             .values_list("body_digest", flat=True)[: RECENT_BODIES * 2]
         )
         BoilerplateSighting.objects.filter(source=source).exclude(body_digest__in=keep).delete()
+        return True
+    return False
 
 
 def _cut_closing(element: etree._Element, suffix: str) -> bool:
@@ -375,10 +465,16 @@ def _serialise(root: etree._Element) -> str:
 
 
 def _clean(
-    *, body_html: str, counts: dict[tuple[str, str], int], editor_patterns: list[regex.Pattern]
+    *,
+    body_html: str,
+    counts: dict[tuple[str, str], int],
+    editor_patterns: list[regex.Pattern],
+    parsed: tuple[etree._Element, list[_Block]] | None = None,
 ) -> CleanedBody:
-    root = _parse(body_html)
-    blocks = _blocks(root)
+    if parsed is None:
+        root = _parse(body_html)
+        parsed = root, _blocks(root)
+    root, blocks = parsed
     if not blocks:
         return CleanedBody(html=body_html, text=html_to_text(body_html), removed=[])
     decision = _Decision(blocks=blocks, counts=counts, editor_patterns=editor_patterns)
@@ -389,7 +485,9 @@ def _clean(
     return CleanedBody(html=html, text=html_to_text(html), removed=decision.removed)
 
 
-def clean_body(*, source: Source, body_html: str) -> CleanedBody:
+def clean_body(
+    *, source: Source, body_html: str, recent: RecentBodies | None = None
+) -> CleanedBody:
     """Return ``body_html`` (already sanitised) without the source's boilerplate.
 
     Promises: only whole paragraphs (or the closing sentences of the last one) are
@@ -397,18 +495,32 @@ def clean_body(*, source: Source, body_html: str) -> CleanedBody:
     the text of each; a body that would be left empty is returned unchanged.
     Side effect: this body's paragraphs are remembered for the source (the same body
     cleaned again counts once), and when a text first becomes recurring, the source's
-    recent stored articles are cleaned again. Queries: a constant handful.
+    recent stored articles are cleaned again. Queries: a constant handful; with
+    ``recent`` (one ``RecentBodies`` shared by a poll's calls for one source) the
+    recurrence counts are read once per poll, so usually one write per body.
     """
+    if recent is not None:
+        recent.begin()
     if not body_html or not body_html.strip():
         return CleanedBody(html="", text="", removed=[])
     root = _parse(body_html)
     blocks = _blocks(root)
     sightings = _places(blocks)
     body_digest = _body_digest(body_html)
-    counts = _recurring(source=source, body_digest=body_digest, sightings=sightings)
-    _remember(source=source, body_digest=body_digest, sightings=sightings)
+    if recent is not None and source.pk is not None and sightings:
+        counts = recent.counts(body_digest=body_digest, sightings=sightings)
+    else:
+        counts = _recurring(source=source, body_digest=body_digest, sightings=sightings)
+    pruned = _remember(source=source, body_digest=body_digest, sightings=sightings)
+    if recent is not None and source.pk is not None and sightings:
+        recent.add(body_digest=body_digest, sightings=sightings)
+        if pruned:
+            recent.pruned()
     cleaned = _clean(
-        body_html=body_html, counts=counts, editor_patterns=compile_strip_patterns(source)
+        body_html=body_html,
+        counts=counts,
+        editor_patterns=compile_strip_patterns(source),
+        parsed=(root, blocks),
     )
     newly_recurring = {key for key, bodies in counts.items() if bodies == MIN_RECURRENCE}
     if newly_recurring:

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles import calendars, feeds, fetching, scheduling
-from articles.boilerplate import clean_body
+from articles.boilerplate import RecentBodies, clean_body
 from articles.canonical import canonicalize_url
 from articles.classify import suggest_topics
 from articles.dedupe import assign_story_group
@@ -233,11 +233,18 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
         logger.info("Feed %s is ill-formed but readable: %s", source, parsed.warning)
     candidates, skipped = _new_candidates(source, parsed.entries)
     topics = list(Topic.objects.all()) if candidates else []
+    # The source's recent boilerplate sightings, read once for the whole feed.
+    recent = RecentBodies(source)
     new_articles = 0
     for candidate, page, problem in _prefetched_pages(candidates, fetch=fetch):
         try:
             article = _store_entry(
-                source=source, candidate=candidate, page=page, problem=problem, topics=topics
+                source=source,
+                candidate=candidate,
+                page=page,
+                problem=problem,
+                topics=topics,
+                recent=recent,
             )
         except Exception:  # one bad entry must not lose the rest of the feed
             logger.exception("Could not store entry %s of %s", candidate.canonical_url, source)
@@ -313,6 +320,7 @@ def _store_entry(
     page: fetching.FetchResult | None,
     problem: str,
     topics: list[Topic],
+    recent: RecentBodies | None = None,
 ) -> Article | None:
     """Extract one entry's fetched page, then store the article complete (see
     _save_complete); None if a concurrent poll stored the same story first."""
@@ -347,7 +355,7 @@ def _store_entry(
         extraction_status=status,
         extraction_error=problem,
     )
-    return _save_complete(article, body_html=body_html, topics=topics)
+    return _save_complete(article, body_html=body_html, topics=topics, recent=recent)
 
 
 def _published_at(
@@ -360,13 +368,17 @@ def _published_at(
 
 
 def _save_complete(
-    article: Article, *, body_html: str, topics: list[Topic] | None = None
+    article: Article,
+    *,
+    body_html: str,
+    topics: list[Topic] | None = None,
+    recent: RecentBodies | None = None,
 ) -> Article | None:
     """Clean the body, then insert the article with its story group and suggested topics,
     all in one transaction: the row is stored complete or not at all."""
     try:
         with transaction.atomic():
-            cleaned = clean_body(source=article.source, body_html=body_html)
+            cleaned = clean_body(source=article.source, body_html=body_html, recent=recent)
             article.body_html = cleaned.html
             article.body_text = cleaned.text or html_to_text(cleaned.html)
             if not article.title:
@@ -377,7 +389,14 @@ def _save_complete(
     except IntegrityError:
         # The same canonical URL or GUID was stored meanwhile (a concurrent poll).
         logger.info("Article %s already stored; skipped", article.canonical_url)
+        if recent is not None:
+            recent.discard_last()
         return None
+    except BaseException:
+        # Rolled back: the body's sightings were never stored, so they must not count.
+        if recent is not None:
+            recent.discard_last()
+        raise
     return article
 
 
