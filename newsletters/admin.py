@@ -18,12 +18,13 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.db import models
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from articles.models import Article, Event, Source, Topic
@@ -38,6 +39,7 @@ from newsletters.items import (
 )
 from newsletters.models import Delivery, Issue, IssueItem, IssueStatusChange, Subscriber
 from newsletters.pool import candidate_pool
+from newsletters.sending import delivery_counts
 from newsletters.workflow import (
     WorkflowError,
     can_send,
@@ -48,6 +50,9 @@ from newsletters.workflow import (
 )
 
 POOL_PARAMS = ("pool_q", "pool_topic", "pool_source", "pool_page")
+# While an issue is sending its page reloads itself this often (seconds), so the
+# counts move without JavaScript; the page is read-only then, so nothing is lost.
+PROGRESS_REFRESH_SECONDS = 5
 # Changing only an item's position is reordering, not editing its words.
 _NOT_EDITING = {"order", "DELETE"}
 
@@ -196,10 +201,42 @@ def next_issue_number() -> int:
     return (Issue.objects.aggregate(highest=Max("number"))["highest"] or 0) + 1
 
 
+def send_progress(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` (as from ``sending.delivery_counts``) plus what the progress panel shows:
+    ``open`` (pending + sending), ``done`` (sent + failed) and ``percent`` done, 0–100."""
+    total = counts["total"]
+    done = counts["sent"] + counts["failed"]
+    return {
+        **counts,
+        "open": counts["pending"] + counts["sending"],
+        "done": done,
+        "percent": (done * 100 // total) if total else 0,
+    }
+
+
+def _delivery_count_annotations() -> dict[str, Count]:
+    """Per-issue delivery counts by status, as aggregates for one changelist query."""
+    by_status = {
+        f"deliveries_{status.value}": Count(
+            "deliveries", filter=Q(deliveries__status=status.value)
+        )
+        for status in Delivery.Status
+    }
+    return {**by_status, "deliveries_total": Count("deliveries")}
+
+
 @admin.register(Issue)
 class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
     form = IssueForm
-    list_display = ["number", "title", "period_start", "period_end", "status", "scheduled_at"]
+    list_display = [
+        "number",
+        "title",
+        "period_start",
+        "period_end",
+        "status",
+        "scheduled_at",
+        "deliveries_column",
+    ]
     list_display_links = ["number", "title"]
     list_filter = ["status"]
     search_fields = ["title", "=number"]
@@ -211,6 +248,38 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
         ("Letter", {"fields": ["letter", "sign_off"]}),
         ("Status", {"fields": [("status", "scheduled_at", "send_started_at", "sent_at")]}),
     ]
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "newsletters_issue_changelist":
+            # The list's delivery counts come with its one query, not one query per row.
+            queryset = queryset.annotate(**_delivery_count_annotations())
+        return queryset
+
+    @admin.display(description="Deliveries", ordering="deliveries_total")
+    def deliveries_column(self, issue: Issue) -> str:
+        total = getattr(issue, "deliveries_total", None)
+        if not total:
+            return "—"
+        progress = send_progress(
+            {
+                "pending": issue.deliveries_pending,
+                "sending": issue.deliveries_sending,
+                "sent": issue.deliveries_sent,
+                "failed": issue.deliveries_failed,
+                "total": total,
+            }
+        )
+        return format_html(
+            '<span class="delivery-counts" title="{} % done">'
+            "{} sent · {} failed · {} pending of {}</span>",
+            progress["percent"],
+            progress["sent"],
+            progress["failed"],
+            progress["open"],
+            progress["total"],
+        )
 
     def view_on_site(self, obj: Issue) -> str | None:
         # Only a sent issue has a public page; a draft's is its web preview.
@@ -319,6 +388,10 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
                 {key: request.GET[key] for key in POOL_PARAMS if request.GET.get(key)}
             ),
         }
+        if issue.status in (Issue.Status.SENDING, Issue.Status.SENT):
+            context["send_progress"] = send_progress(delivery_counts(issue))
+            if issue.status == Issue.Status.SENDING:
+                context["progress_refresh_seconds"] = PROGRESS_REFRESH_SECONDS
         if editable and may_change:
             topic_id = _int_or_none(request.GET.get("pool_topic"))
             source_id = _int_or_none(request.GET.get("pool_source"))
@@ -579,8 +652,29 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["issue", "subscriber", "status", "attempts", "sent_at", "message_id"]
+    """Each issue's deliveries; a failed one shows the server's answer."""
+
+    list_display = [
+        "issue",
+        "subscriber",
+        "status",
+        "attempts",
+        "sent_at",
+        "short_error",
+        "message_id",
+    ]
     list_filter = ["status", "issue"]
     list_select_related = ["issue", "subscriber"]
-    search_fields = ["subscriber__email", "message_id"]
+    search_fields = ["subscriber__email", "message_id", "error"]
     raw_id_fields = ["subscriber"]
+    readonly_fields = ["claimed_at", "next_attempt_at", "sent_at", "error", "message_id"]
+
+    @admin.display(description="Error", ordering="error")
+    def short_error(self, delivery: Delivery) -> str:
+        if not delivery.error:
+            return ""
+        return format_html(
+            '<span class="delivery-error" title="{}">{}</span>',
+            delivery.error,
+            Truncator(delivery.error).chars(100),
+        )
