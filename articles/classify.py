@@ -71,18 +71,31 @@ def score_topics(
     return suggested
 
 
-def suggest_topics(*, article: Article, topics: Iterable[Topic] | None = None) -> list[Topic]:
+def source_default_topic_ids(source_id: int) -> set[int]:
+    """The ids of the source's default topics (one query)."""
+    return set(Topic.objects.filter(default_for_sources=source_id).values_list("pk", flat=True))
+
+
+def suggest_topics(
+    *,
+    article: Article,
+    topics: Iterable[Topic] | None = None,
+    default_topic_ids: set[int] | None = None,
+    fresh: bool = False,
+) -> list[Topic]:
     """Suggest topics for ``article`` and record them as SUGGESTED ArticleTopic rows.
 
     ``topics`` is every topic to consider; pass it when classifying many articles
-    so it is loaded once (default: all topics). Returns the suggested topics, best
-    score first. Writes as described in this module's docstring; never touches an
-    EDITOR row. Queries: at most six, whatever the number of topics.
+    so it is loaded once (default: all topics), and likewise ``default_topic_ids``,
+    the ids of the source's default topics (default: read them). ``fresh`` says the article was
+    inserted in the current transaction, so it cannot have topic rows yet and they
+    are not read. Returns the suggested topics, best score first. Writes as
+    described in this module's docstring; never touches an EDITOR row. Queries: at
+    most six, whatever the number of topics; one for a fresh article given both.
     """
     topic_list = list(Topic.objects.all()) if topics is None else list(topics)
-    default_topic_ids = set(
-        Topic.objects.filter(default_for_sources=article.source_id).values_list("pk", flat=True)
-    )
+    if default_topic_ids is None:
+        default_topic_ids = source_default_topic_ids(article.source_id)
     for topic_id in default_topic_ids - {topic.pk for topic in topic_list}:
         # A default topic missing from a partial ``topics`` list is still a default.
         topic_list.append(Topic.objects.get(pk=topic_id))
@@ -93,7 +106,11 @@ def suggest_topics(*, article: Article, topics: Iterable[Topic] | None = None) -
     ranked = sorted(suggested.values(), key=lambda pair: (-pair[1], pair[0].position))
     result = [topic for topic, _ in ranked]
 
-    existing = {row.topic_id: row for row in ArticleTopic.objects.filter(article=article)}
+    existing = (
+        {}
+        if fresh
+        else {row.topic_id: row for row in ArticleTopic.objects.filter(article=article)}
+    )
     if any(row.origin == ArticleTopic.Origin.EDITOR for row in existing.values()):
         return result
 

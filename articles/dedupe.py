@@ -168,6 +168,7 @@ def _best_match(article: Article, own: bytes) -> tuple[int, int | None] | None:
         )
         .exclude(source_id=article.source_id)
         .exclude(pk=article.pk)
+        .order_by()
         .values_list("pk", "minhash", "group_id")
     )
     own_values = np.frombuffer(own, dtype=np.uint32)
@@ -187,16 +188,20 @@ def _best_match(article: Article, own: bytes) -> tuple[int, int | None] | None:
 def assign_story_group(*, article: Article) -> None:
     """Sign ``article`` and put it in the story group of its nearest duplicate.
 
-    Promises: ``article.minhash`` is set (None for an article without words) and
-    saved; if another source's article published within ``WINDOW`` is at least
+    Promises: ``article.minhash`` is set (None for an article without words); if
+    another source's article published within ``WINDOW`` is at least
     ``SIMILARITY_THRESHOLD`` similar, both end up in one group (the match's group,
     or a new group holding both); otherwise the article's group is left as it is.
+    Both fields are written to the row if the article is saved; an unsaved article
+    (the pipeline signs before inserting) has them written by its insert.
     Articles of one source are never grouped with each other by this. Queries: one
-    to read the candidates' signatures, at most four writes.
+    to read the candidates' signatures, at most four writes (one fewer unsaved).
     """
     own = article_signature(article)
     article.minhash = own
     match = _best_match(article, own) if own is not None else None
+    if article.pk is None and (match is None or article.group_id is not None):
+        return  # nothing to write: the article's insert stores its signature
     with transaction.atomic():
         if match is not None and article.group_id is None:
             match_id, group_id = match

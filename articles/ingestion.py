@@ -29,7 +29,7 @@ from django.utils import timezone
 from articles import calendars, feeds, fetching, scheduling
 from articles.boilerplate import RecentBodies, clean_body
 from articles.canonical import canonicalize_url
-from articles.classify import suggest_topics
+from articles.classify import source_default_topic_ids, suggest_topics
 from articles.dedupe import assign_story_group
 from articles.extraction import ExtractedArticle, ExtractionError, extract_article
 from articles.models import Article, Source, Topic
@@ -233,6 +233,7 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
         logger.info("Feed %s is ill-formed but readable: %s", source, parsed.warning)
     candidates, skipped = _new_candidates(source, parsed.entries)
     topics = list(Topic.objects.all()) if candidates else []
+    default_topic_ids = source_default_topic_ids(source.pk) if candidates else set()
     # The source's recent boilerplate sightings, read once for the whole feed.
     recent = RecentBodies(source)
     new_articles = 0
@@ -244,6 +245,7 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
                 page=page,
                 problem=problem,
                 topics=topics,
+                default_topic_ids=default_topic_ids,
                 recent=recent,
             )
         except Exception:  # one bad entry must not lose the rest of the feed
@@ -320,6 +322,7 @@ def _store_entry(
     page: fetching.FetchResult | None,
     problem: str,
     topics: list[Topic],
+    default_topic_ids: set[int] | None = None,
     recent: RecentBodies | None = None,
 ) -> Article | None:
     """Extract one entry's fetched page, then store the article complete (see
@@ -355,7 +358,13 @@ def _store_entry(
         extraction_status=status,
         extraction_error=problem,
     )
-    return _save_complete(article, body_html=body_html, topics=topics, recent=recent)
+    return _save_complete(
+        article,
+        body_html=body_html,
+        topics=topics,
+        default_topic_ids=default_topic_ids,
+        recent=recent,
+    )
 
 
 def _published_at(
@@ -372,6 +381,7 @@ def _save_complete(
     *,
     body_html: str,
     topics: list[Topic] | None = None,
+    default_topic_ids: set[int] | None = None,
     recent: RecentBodies | None = None,
 ) -> Article | None:
     """Clean the body, then insert the article with its story group and suggested topics,
@@ -383,9 +393,12 @@ def _save_complete(
             article.body_text = cleaned.text or html_to_text(cleaned.html)
             if not article.title:
                 article.title = _fallback_title(article.body_text, article.canonical_url)[:500]
-            article.save()
+            # Signed and grouped before the insert, so the insert writes both.
             assign_story_group(article=article)
-            suggest_topics(article=article, topics=topics)
+            article.save()
+            suggest_topics(
+                article=article, topics=topics, default_topic_ids=default_topic_ids, fresh=True
+            )
     except IntegrityError:
         # The same canonical URL or GUID was stored meanwhile (a concurrent poll).
         logger.info("Article %s already stored; skipped", article.canonical_url)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from articles.classify import MIN_SCORE, TITLE_WEIGHT, score_topic, suggest_topics
+from articles.classify import (
+    MIN_SCORE,
+    TITLE_WEIGHT,
+    score_topic,
+    source_default_topic_ids,
+    suggest_topics,
+)
 from articles.models import ArticleTopic
 from tests.factories import ArticleFactory, SourceFactory, TopicFactory
 
@@ -167,3 +173,34 @@ def test_batch_use_loads_topics_once_and_keeps_queries_bounded(
             suggest_topics(article=article, topics=topics)
 
     assert all(set(rows(article)) == {"AI", "Privacy"} for article in articles)
+
+
+def test_fresh_article_is_classified_without_reading_its_topic_rows(
+    ai, privacy, django_assert_num_queries
+):
+    topics = [ai, privacy]
+    article = ArticleFactory(title="AI and GDPR", body_text="")
+
+    # The source's default topics and the insert of the suggestions.
+    with django_assert_num_queries(2):
+        suggested = suggest_topics(article=article, topics=topics, fresh=True)
+
+    assert set(suggested) == {ai, privacy}
+    assert set(rows(article)) == {"AI", "Privacy"}
+
+
+def test_default_topic_ids_given_by_a_batch_are_not_read_again(
+    ai, crypto, django_assert_num_queries
+):
+    source = SourceFactory(default_topics=[crypto])
+    defaults = source_default_topic_ids(source.pk)
+    article = ArticleFactory(source=source, title="AI rules", body_text="")
+
+    # Only the insert of the suggestions.
+    with django_assert_num_queries(1):
+        suggested = suggest_topics(
+            article=article, topics=[ai, crypto], default_topic_ids=defaults, fresh=True
+        )
+
+    assert suggested == [ai, crypto]
+    assert set(rows(article)) == {"AI", "Crypto"}

@@ -52,6 +52,31 @@ def test_same_story_from_two_outlets_is_grouped():
     assert StoryGroup.objects.count() == 1
 
 
+def test_unsaved_article_is_signed_and_grouped_by_its_own_insert(django_assert_num_queries):
+    first = ingest(SourceFactory(), story("meta-gdpr-fine-transfers", 0))
+    second = ArticleFactory.build(
+        source=SourceFactory(),
+        published_at=timezone.now(),
+        group=None,
+        **story("meta-gdpr-fine-transfers", 1),
+    )
+
+    # The candidates' read, the new group and the match's conditional update (and the
+    # savepoint around them); nothing written for the unsaved article itself.
+    with django_assert_num_queries(5) as captured:
+        assign_story_group(article=second)
+    second.save()
+
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert f'"id" = {first.pk}' in updates[0]
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.minhash is not None
+    assert second.group_id == first.group_id is not None
+
+
 def test_third_outlet_joins_the_existing_group():
     first = ingest(SourceFactory(), story("meta-gdpr-fine-transfers", 0))
     second = ingest(SourceFactory(), story("meta-gdpr-fine-transfers", 1))
