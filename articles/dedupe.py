@@ -83,17 +83,22 @@ _A_HIGH, _A_LOW = _A >> np.uint64(31), _A & np.uint64((1 << 31) - 1)
 _LOW31, _LOW30 = np.uint64((1 << 31) - 1), np.uint64((1 << 30) - 1)
 
 
-def _words(text: str) -> list[str]:
-    return [
-        word
-        for word in (w.casefold() for w in _WORD.findall(text or ""))
-        if word not in STOPWORDS and len(word) > 1
-    ]
+def _words(text: str, limit: int | None = None) -> list[str]:
+    """The text's words, case-folded, without stopwords and one-letter words; the first
+    ``limit`` of them if given (the rest of the text is not read)."""
+    words = []
+    for match in _WORD.finditer(text or ""):
+        word = match.group().casefold()
+        if word not in STOPWORDS and len(word) > 1:
+            words.append(word)
+            if limit is not None and len(words) >= limit:
+                break
+    return words
 
 
 def features(*, title: str, text: str, stem_length: int = STEM_LENGTH) -> set[str]:
     """The set of word stems of the title and the first ``LEAD_WORDS`` words of text."""
-    words = _words(title) + _words(text)[:LEAD_WORDS]
+    words = _words(title) + _words(text, LEAD_WORDS)
     return {word[:stem_length] for word in words}
 
 
