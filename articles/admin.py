@@ -2,20 +2,25 @@ from datetime import timedelta
 from functools import partial
 
 from django.contrib import admin
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from articles.models import (
     SOURCE_FLAG_AFTER_FAILURES,
     Article,
     ArticleTopic,
+    BoilerplateSighting,
     Event,
     Source,
     StoryGroup,
     Topic,
 )
+
+# Addresses typed without a scheme are taken as https (Django 6's default).
+HTTPS_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Topic)
@@ -49,6 +54,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URL_FIELDS
     list_display = [
         "name",
         "kind",
@@ -120,6 +126,7 @@ class ArticleTopicInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URL_FIELDS
     list_display = ["title", "source", "published_at", "extraction_status", "group"]
     list_filter = ["extraction_status", "source", "topics", "language"]
     list_select_related = ["source", "group"]
@@ -135,15 +142,121 @@ class ArticleAdmin(admin.ModelAdmin):
         return queryset
 
 
+@admin.register(ArticleTopic)
+class ArticleTopicAdmin(admin.ModelAdmin):
+    """Which topics articles are filed under, and whether an editor or the classifier did it."""
+
+    list_display = ["article", "topic", "origin", "score"]
+    list_filter = ["origin", "topic"]
+    list_select_related = ["article", "topic"]
+    search_fields = ["article__title", "topic__name"]
+    raw_id_fields = ["article"]
+    autocomplete_fields = ["topic"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .defer(
+                "article__body_html", "article__body_text", "article__summary", "article__minhash"
+            )
+        )
+
+
+class GroupArticleInline(admin.TabularInline):
+    """A story group's articles, read-only: grouping is the deduplicator's work."""
+
+    model = Article
+    fk_name = "group"
+    fields = ["title", "source", "published_at", "canonical_url"]
+    readonly_fields = fields
+    ordering = ["published_at", "id"]
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = "Articles in this story"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("source")
+            .only("title", "source__name", "published_at", "canonical_url", "group")
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(StoryGroup)
 class StoryGroupAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at"]
+    """Near-duplicate stories: each row is one story, with how many outlets carried it."""
+
+    list_display = ["id", "lead_title", "reported_by", "article_count", "created_at"]
+    list_display_links = ["id", "lead_title"]
+    search_fields = ["articles__title"]
+    date_hierarchy = "created_at"
+    inlines = [GroupArticleInline]
+    readonly_fields = ["reported_by", "article_count"]
+
+    def get_queryset(self, request):
+        # The counts and the first article's title come with the list's one query.
+        first_title = (
+            Article.objects.filter(group=OuterRef("pk"))
+            .order_by("published_at", "id")
+            .values("title")[:1]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                source_count=Count("articles__source", distinct=True),
+                article_total=Count("articles", distinct=True),
+                first_title=Subquery(first_title),
+            )
+        )
+
+    @admin.display(description="Story")
+    def lead_title(self, group: StoryGroup) -> str:
+        return group.first_title or "—"
+
+    @admin.display(description="Reported by", ordering="source_count")
+    def reported_by(self, group: StoryGroup) -> str:
+        count = group.source_count
+        return format_html("reported by {} source{}", count, "" if count == 1 else "s")
+
+    @admin.display(description="Articles", ordering="article_total")
+    def article_count(self, group: StoryGroup) -> int:
+        return group.article_total
+
+
+@admin.register(BoilerplateSighting)
+class BoilerplateSightingAdmin(admin.ModelAdmin):
+    """What the cleaner has seen recur in sources' bodies; read-only, kept by
+    ``articles/boilerplate.py``."""
+
+    list_display = ["source", "place", "digest", "body_digest", "seen_at"]
+    list_filter = ["place", "source"]
+    list_select_related = ["source"]
+    search_fields = ["=digest", "=body_digest", "source__name"]
+    date_hierarchy = "seen_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["title", "starts_at", "ends_at", "time_zone", "is_online", "place"]
+    formfield_overrides = HTTPS_URL_FIELDS
+    list_display = ["title", "starts_at", "ends_at", "time_zone", "is_online", "place", "source"]
     list_filter = ["is_online", "topics", "source"]
+    list_select_related = ["source"]
     search_fields = ["title", "place", "description"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["topics"]
