@@ -106,11 +106,19 @@ def _hash(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
 
 
-def _reduce(values: np.ndarray) -> np.ndarray:
-    """``values`` (below 2**64) modulo the Mersenne prime 2**61 - 1."""
-    values = (values >> np.uint64(61)) + (values & _P)
-    values = (values >> np.uint64(61)) + (values & _P)
-    return np.where(values >= _P, values - _P, values)
+def _below_prime(values: np.ndarray) -> np.ndarray:
+    """``values`` (each below 2 * (2**61 - 1)) reduced below the prime, in place.
+
+    For an unsigned value under the prime, ``value - p`` wraps round to a larger one,
+    so the smaller of the two is the reduced value either way."""
+    return np.minimum(values, values - _P, out=values)
+
+
+def _fold(values: np.ndarray) -> np.ndarray:
+    """``values`` (below 2**64) modulo 2**61 - 1, using 2**61 = 1 (mod p)."""
+    folded = values >> np.uint64(61)
+    folded += values & _P  # at most p + 7
+    return _below_prime(folded)
 
 
 def _permuted(hashes: np.ndarray) -> np.ndarray:
@@ -119,21 +127,22 @@ def _permuted(hashes: np.ndarray) -> np.ndarray:
     Exact, like Python's big integers, without overflowing 64 bits: with 2**61 = 1
     modulo the prime, the 122-bit product is assembled from 31-bit halves.
     """
-    x = _reduce(hashes).reshape(1, -1)
+    x = _fold(hashes).reshape(1, -1)
     x_high, x_low = x >> np.uint64(31), x & _LOW31
     # a*x = high*2**62 + middle*2**31 + low, where 2**62 = 2 (mod p) and
     # middle*2**31 = (middle >> 30) + (middle & (2**30 - 1))*2**31 (mod p).
-    high = _A_HIGH * x_high
-    middle = _A_HIGH * x_low + _A_LOW * x_high
-    low = _A_LOW * x_low
-    total = (
-        (high << np.uint64(1))
-        + (middle >> np.uint64(30))
-        + ((middle & _LOW30) << np.uint64(31))
-        + low
-    )
-    product = _reduce(total)
-    return _reduce(product + _B)
+    middle = _A_HIGH * x_low
+    middle += _A_LOW * x_high
+    total = _A_HIGH * x_high
+    total <<= np.uint64(1)
+    total += middle >> np.uint64(30)
+    middle &= _LOW30
+    middle <<= np.uint64(31)
+    total += middle
+    total += _A_LOW * x_low
+    product = _fold(total)
+    product += _B
+    return _below_prime(product)
 
 
 def signature(stems: set[str]) -> bytes | None:
