@@ -8,34 +8,22 @@ asserts what the page shows and leaves a screenshot in test-artifacts/.
 from __future__ import annotations
 
 import importlib
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
-from django.db import connections
 from django.utils import timezone
 
 from newsletters.models import Issue, IssueItem
+from tests.browser.conftest import HAS_CHROMIUM
 from tests.factories import ArticleFactory, SourceFactory, StoryGroupFactory
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not HAS_CHROMIUM, reason="Debian's chromium is not installed"),
 ]
 
 
@@ -50,23 +38,12 @@ def _editors_group() -> Group:
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between browser steps are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        yield page
-        # While Playwright's loop runs, Django keeps this thread's connection in a
-        # context variable, out of reach of the test database teardown: close it here.
-        connections.close_all()
-        context.close()
-        browser.close()
+def browser_page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def drag_row_above(page, rows: str, *, source: int, target: int) -> None:

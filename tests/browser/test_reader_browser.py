@@ -7,13 +7,13 @@ scrolling, and leaves a full-page screenshot in test-artifacts/.
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from newsletters.models import Issue, IssueItem
+from tests.browser.conftest import HAS_CHROMIUM
 from tests.factories import (
     ArticleFactory,
     EventFactory,
@@ -24,22 +24,12 @@ from tests.factories import (
     TopicFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1366, "height": 900}}
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not HAS_CHROMIUM, reason="Debian's chromium is not installed"),
 ]
 
 BODY = (
@@ -186,24 +176,13 @@ def shoot(page, artifacts_dir, viewport: str, step: str) -> None:
     page.screenshot(path=str(artifacts_dir / f"reader-{viewport}-{step}.png"), full_page=True)
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.parametrize("viewport", ["phone", "desk"])
 def test_reader_walks_home_topic_article_issue_search(
-    live_server, browser, artifacts_dir, viewport
+    live_server, chromium, artifacts_dir, viewport
 ):
     world = make_world(live_server.url)
     lead = world["lead"]
-    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    context = chromium.new_context(viewport=VIEWPORTS[viewport])
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
