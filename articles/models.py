@@ -205,9 +205,6 @@ class Article(TimestampedModel):
     group = models.ForeignKey(
         StoryGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
     )
-    fingerprint = models.BigIntegerField(
-        null=True, blank=True, help_text="Similarity hash of the text, for near-duplicates."
-    )
     minhash = models.BinaryField(
         null=True,
         blank=True,
