@@ -34,8 +34,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from newsletters.models import Delivery, Issue, IssueStatusChange, Subscriber
+from newsletters.models import Delivery, Issue, Subscriber
 from newsletters.rendering import PersonalMessage, RenderedIssue, personalise, render_issue_email
+from newsletters.transitions import move_issue
 
 logger = logging.getLogger(__name__)
 
@@ -90,27 +91,20 @@ def begin_issue_send(*, issue: Issue, user=None, enqueue: bool = True) -> SendSt
     """
     now = timezone.now()
     with transaction.atomic():
-        from_status = None
-        for status in (Issue.Status.SCHEDULED, Issue.Status.DRAFT):
-            changed = Issue.objects.filter(pk=issue.pk, status=status).update(
-                status=Issue.Status.SENDING, send_started_at=now, updated_at=now
-            )
-            if changed:
-                from_status = status
-                break
+        from_status = move_issue(
+            issue_id=issue.pk,
+            from_statuses=[Issue.Status.SCHEDULED, Issue.Status.DRAFT],
+            to_status=Issue.Status.SENDING,
+            user=user,
+            note="Send started",
+            send_started_at=now,
+        )
         if from_status is None:
             current = Issue.objects.filter(pk=issue.pk).values_list("status", flat=True).first()
             label = Issue.Status(current).label.lower() if current else "gone"
             raise IssueNotSendable(
                 f"Issue #{issue.number} is {label}; only a draft or scheduled issue can be sent."
             )
-        IssueStatusChange.objects.create(
-            issue_id=issue.pk,
-            from_status=from_status,
-            to_status=Issue.Status.SENDING,
-            changed_by=user if getattr(user, "pk", None) else None,
-            note="Send started",
-        )
         created = _create_deliveries(issue_id=issue.pk)
         batches = pending_batches(issue_id=issue.pk)
         if enqueue:
@@ -682,18 +676,16 @@ def finish_issue_if_done(*, issue: Issue) -> bool:
         return False
     now = timezone.now()
     with transaction.atomic():
-        changed = Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
-            status=Issue.Status.SENT, sent_at=now, updated_at=now
-        )
-        if not changed:
-            return False
         counts = delivery_counts(issue)
-        IssueStatusChange.objects.create(
+        moved = move_issue(
             issue_id=issue.pk,
-            from_status=Issue.Status.SENDING,
+            from_statuses=[Issue.Status.SENDING],
             to_status=Issue.Status.SENT,
             note=f"{counts['sent']} sent, {counts['failed']} failed",
+            sent_at=now,
         )
+        if moved is None:
+            return False
     issue.status = Issue.Status.SENT
     issue.sent_at = now
     return True

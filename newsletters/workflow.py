@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from newsletters.models import Issue, IssueItem, IssueStatusChange
+from newsletters.transitions import move_issue
 
 SEND_PERMISSION = "newsletters.send_issue"
 
@@ -67,18 +67,6 @@ def _status_refusal(issue: Issue, doing: str) -> WorkflowError:
     return WorkflowError(f"Issue #{issue.number} is a draft: it is not scheduled.")
 
 
-def _record(
-    *, issue: Issue, from_status: str, to_status: str, user: User | None, note: str = ""
-) -> IssueStatusChange:
-    return IssueStatusChange.objects.create(
-        issue=issue,
-        from_status=from_status,
-        to_status=to_status,
-        changed_by=user if user is not None and user.is_authenticated else None,
-        note=note[:300],
-    )
-
-
 def schedule_issue(*, issue: Issue, send_at: datetime, user: User | None) -> Issue:
     """Move a draft to scheduled, to be sent at ``send_at``; return the issue refreshed.
 
@@ -97,18 +85,14 @@ def schedule_issue(*, issue: Issue, send_at: datetime, user: User | None) -> Iss
         raise WorkflowError(
             f"The send time {_when(send_at)} is in the past: pick a time still to come."
         )
-    with transaction.atomic():
-        moved = Issue.objects.filter(pk=issue.pk, status=Issue.Status.DRAFT).update(
-            status=Issue.Status.SCHEDULED, scheduled_at=send_at, updated_at=timezone.now()
-        )
-        if moved:
-            _record(
-                issue=issue,
-                from_status=Issue.Status.DRAFT,
-                to_status=Issue.Status.SCHEDULED,
-                user=user,
-                note=f"To be sent {_when(send_at)}",
-            )
+    moved = move_issue(
+        issue_id=issue.pk,
+        from_statuses=[Issue.Status.DRAFT],
+        to_status=Issue.Status.SCHEDULED,
+        user=user,
+        note=f"To be sent {_when(send_at)}",
+        scheduled_at=send_at,
+    )
     issue.refresh_from_db()
     if not moved:
         raise _status_refusal(issue, "scheduling it again")
@@ -122,18 +106,14 @@ def unschedule_issue(*, issue: Issue, user: User | None) -> Issue:
     or one whose send has already started).
     """
     _require_permission(user)
-    with transaction.atomic():
-        moved = Issue.objects.filter(pk=issue.pk, status=Issue.Status.SCHEDULED).update(
-            status=Issue.Status.DRAFT, scheduled_at=None, updated_at=timezone.now()
-        )
-        if moved:
-            _record(
-                issue=issue,
-                from_status=Issue.Status.SCHEDULED,
-                to_status=Issue.Status.DRAFT,
-                user=user,
-                note="Unscheduled",
-            )
+    moved = move_issue(
+        issue_id=issue.pk,
+        from_statuses=[Issue.Status.SCHEDULED],
+        to_status=Issue.Status.DRAFT,
+        user=user,
+        note="Unscheduled",
+        scheduled_at=None,
+    )
     issue.refresh_from_db()
     if not moved:
         if issue.status == Issue.Status.DRAFT:
@@ -172,10 +152,10 @@ def record_correction(*, issue: Issue, user: User | None, note: str) -> IssueSta
     """
     if issue.status != Issue.Status.SENT:
         raise WorkflowError(f"Issue #{issue.number} is not sent: there is nothing to correct.")
-    return _record(
+    return IssueStatusChange.objects.create(
         issue=issue,
         from_status=Issue.Status.SENT,
         to_status=Issue.Status.SENT,
-        user=user,
-        note=f"Correction: {note}" if note else "Correction",
+        changed_by=user if user is not None and user.is_authenticated else None,
+        note=(f"Correction: {note}" if note else "Correction")[:300],
     )
