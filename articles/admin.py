@@ -18,6 +18,7 @@ from articles.models import (
     StoryGroup,
     Topic,
 )
+from articles.tasks import source_poll_task
 
 # Addresses typed without a scheme are taken as https (Django 6's default).
 HTTPS_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -105,8 +106,6 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll the selected sources now")
     def poll_now(self, request, queryset):
-        from articles.tasks import source_poll_task
-
         source_ids = list(queryset.values_list("pk", flat=True))
         for source_id in source_ids:
             transaction.on_commit(partial(source_poll_task.delay, source_id))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
 
-from digest.models import TimestampedModel
+from digest.core.models import TimestampedModel
 
 # A source failing this many polls in a row is flagged in the admin.
 SOURCE_FLAG_AFTER_FAILURES = 5

@@ -12,7 +12,8 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from articles import ingestion, scheduling
+from articles.ingestion import poll as ingestion
+from articles.ingestion import scheduling
 from articles.models import Source
 
 logger = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ def measure(
 ) -> tuple[list[tuple[float, int, int, float, float]], list[float], list[float], float, float]:
     """Rows (threshold, right, wrong, precision, recall) for the MinHash estimate, the
     estimated scores of both kinds of pair, and the exact-Jaccard gap for reference."""
-    from articles import dedupe
+    from articles.grouping import dedupe
 
     def stems_of(version: dict) -> set[str]:
         return dedupe.features(
@@ -84,7 +84,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from articles.dedupe import NUM_PERMUTATIONS
+    from articles.grouping.dedupe import NUM_PERMUTATIONS
 
     # Estimates are counts of equal signature values: thresholds are multiples of 1/128.
     thresholds = [

@@ -109,8 +109,8 @@ def pipeline_texts(
 
     Returns each page's final stored body text and what cleaning removed from it.
     """
-    from articles.boilerplate import clean_body
-    from articles.extraction import extract_article
+    from articles.cleaning.extraction import extract_article
+    from articles.cleaning.trailers import clean_body
     from articles.models import Article, Source
 
     source_rows = {

@@ -247,9 +247,10 @@ def main() -> None:
     import trafilatura
     from django.db import connection
 
-    from articles import feeds as feeds_module
-    from articles import fetching, ingestion
-    from articles.ingestion import poll_source
+    from articles.fetching import client as fetching
+    from articles.ingestion import feed_parsing as feeds_module
+    from articles.ingestion import poll as ingestion
+    from articles.ingestion.poll import poll_source
     from articles.models import Article, Source
 
     stages = StageTimer()

@@ -84,8 +84,8 @@ def main() -> None:
     from django.utils import timezone
 
     from digest.celery import app
-    from newsletters import sending
     from newsletters.models import Delivery, Issue, Subscriber
+    from newsletters.sending import batch as sending
     from tests.factories import IssueFactory, IssueItemFactory
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -329,7 +329,7 @@ def in_process_costs(urls: dict[str, list[str]]) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from articles.caching import invalidate_pages
+    from digest.core.page_cache import invalidate_pages
 
     client = Client()
     print("\nuncached render, in-process (cost of a cache miss):")
@@ -471,7 +471,7 @@ def main() -> None:
     use_wrk = shutil.which("wrk") and not args.python_client
     try:
         wait_for(port)
-        from articles.caching import invalidate_pages
+        from digest.core.page_cache import invalidate_pages
 
         invalidate_pages()
         for paths in urls.values():

@@ -104,7 +104,7 @@ try:
         CACHES = {
             "default": {
                 # Django's backend, keeping one redis client per pool (digest/cache_backends.py).
-                "BACKEND": "digest.cache_backends.RedisCache",
+                "BACKEND": "digest.core.cache_backends.RedisCache",
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "digest"),
                 "TIMEOUT": 300,
@@ -221,6 +221,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     "articles",
     "newsletters",
+    "digest.site",
+    "digest.demo",
 ]
 
 MIDDLEWARE = [
@@ -248,7 +250,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "digest.context_processors.site",
+                "digest.core.context_processors.site",
             ],
         },
     },

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from articles.models import Article, Event, Topic
-from digest.models import TimestampedModel
+from digest.core.models import TimestampedModel
 
 
 class IssueQuerySet(models.QuerySet):

@@ -1,7 +1,7 @@
 """The issue as an email: rendered once, then personalised cheaply per recipient.
 
 ``render_issue_email`` does the expensive work (templates, the letter through
-``newsletters.letter.render_letter`` like the web page, CSS inlining) once per
+``newsletters.compiling.letter.render_letter`` like the web page, CSS inlining) once per
 issue and topic selection, leaving markers where each recipient's own links go.
 ``personalise`` fills only those markers: it signs two tokens and joins
 pre-split strings, so per-message cost stays tiny.
@@ -26,13 +26,13 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from articles.cleaning.sanitising import html_to_text, plain_text
 from articles.models import ArticleTopic, Topic
-from articles.sanitising import html_to_text, plain_text
 from articles.timezones import format_duration, format_zoned_times
-from newsletters.letter import render_letter
+from newsletters.compiling.letter import render_letter
+from newsletters.compiling.sections import IssueSection, issue_sections
 from newsletters.models import Issue, IssueItem, Subscriber
-from newsletters.sections import IssueSection, issue_sections
-from newsletters.tokens import Purpose, make_token
+from newsletters.subscribers.tokens import Purpose, make_token
 
 PLACEHOLDER_NAMES = ("unsubscribe_url", "preferences_url")
 PREHEADER_LENGTH = 140

@@ -6,8 +6,8 @@ import logging
 
 from celery import shared_task
 
-from newsletters import sending
 from newsletters.models import Issue
+from newsletters.sending import batch as sending
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def issues_start_scheduled_task() -> None:
 def subscriber_email_send_task(self, subscriber_id: int, kind: str) -> None:
     """Send a subscriber's confirmation link or note; retry temporary SMTP trouble."""
     from newsletters.models import Subscriber
-    from newsletters.subscriptions import send_subscriber_email
+    from newsletters.subscribers.services import send_subscriber_email
 
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:

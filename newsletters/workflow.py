@@ -126,10 +126,10 @@ def start_issue_send(*, issue: Issue, user: User | None) -> Issue:
     """Start sending a draft or scheduled issue now; return it refreshed.
 
     Checks what the editor can fix (permission, title, Radar items, status) and hands
-    over to ``newsletters.sending.begin_issue_send``, which moves the issue to sending
+    over to ``newsletters.sending.batch.begin_issue_send``, which moves the issue to sending
     in one conditional UPDATE, records the change and creates the deliveries.
     """
-    from newsletters import sending
+    from newsletters.sending import batch as sending
 
     _require_permission(user)
     issue.refresh_from_db()

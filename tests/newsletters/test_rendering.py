@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from newsletters.models import Issue, IssueItem
 from newsletters.rendering import personalise, render_issue_email
-from newsletters.tokens import Purpose, read_token
+from newsletters.subscribers.tokens import Purpose, read_token
 from tests.factories import (
     ArticleFactory,
     EventFactory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from articles.ingestion.opml import export_opml
 from articles.models import Source
-from articles.opml import export_opml
 
 
 class Command(BaseCommand):

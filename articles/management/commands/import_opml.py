@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.management.commands._progress import ProgressBar
-from articles.opml import OpmlError, import_opml
+from articles.ingestion.opml import OpmlError, import_opml
+from digest.core.progress import ProgressBar
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 
-from articles.ingestion import PollStatus, poll_source
-from articles.management.commands._progress import ProgressBar
+from articles.ingestion.poll import PollStatus, poll_source
 from articles.models import Source
+from digest.core.progress import ProgressBar
 
 
 class Command(BaseCommand):

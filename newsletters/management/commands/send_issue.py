@@ -6,9 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from newsletters import sending
 from newsletters.models import Issue
-from newsletters.subscriptions import InvalidAddress
+from newsletters.sending import batch as sending
+from newsletters.subscribers.services import InvalidAddress
 
 
 class ProgressBar:

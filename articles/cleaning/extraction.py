@@ -1,0 +1,352 @@
+"""Full-text extraction of an article page that has already been fetched.
+
+trafilatura never fetches anything here: it is given the bytes the safe fetcher
+read. The page is parsed once; metadata the extractor does not report (the
+page language, its lead image) is read from that tree before trafilatura,
+which prunes the tree as it works, sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+import trafilatura.meta
+from django.utils.dateparse import parse_datetime
+from lxml import etree
+from trafilatura.utils import load_html
+
+from articles.cleaning.sanitising import html_to_text, plain_text, sanitize_html
+
+logger = logging.getLogger(__name__)
+
+# trafilatura's module-level caches grow by about 1 MB a page in a long-lived worker;
+# clearing them this often keeps memory flat at a negligible cost.
+RESET_CACHES_EVERY = 200
+
+# The headline is looked for among this many leading elements of the body, behind
+# lines of at most KICKER_MAX_WORDS words.
+HEADLINE_WITHIN = 3
+KICKER_MAX_WORDS = 6
+
+# Fewer words than this is a menu or an error page, not an article.
+MIN_BODY_WORDS = 15
+
+# htmldate keeps the time and offset when the page states them.
+_DATE_PARAMS = {
+    "extensive_search": True,
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
+
+_HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4"}
+_HI_TAGS = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+_SIMPLE_TAGS = {
+    "p": "p",
+    "quote": "blockquote",
+    "del": "del",
+    "item": "li",
+    "table": "table",
+    "row": "tr",
+    "lb": "br",
+}
+
+_extractions = 0
+_extractions_lock = threading.Lock()
+
+
+class ExtractionError(Exception):
+    """The page held no article text that could be extracted; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    title: str
+    author: str
+    published_at: datetime | None
+    image_url: str
+    language: str
+    body_html: str
+    body_text: str
+
+
+def _http_url(value: str | None, *, base: str) -> str:
+    """``value`` made absolute against ``base``, or "" unless that is an http(s) URL."""
+    if not value:
+        return ""
+    try:
+        absolute = urljoin(base, value.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    return absolute
+
+
+def _page_language(tree: etree._Element) -> str:
+    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    candidates += tree.xpath(
+        "//meta[@http-equiv='content-language' or @http-equiv='Content-Language']/@content"
+    )
+    candidates += tree.xpath("//meta[@property='og:locale']/@content")
+    for candidate in candidates:
+        code = (candidate or "").strip().replace("_", "-").split(",")[0].strip()
+        if code and len(code) <= 20 and code.replace("-", "").isalnum():
+            return code.lower()
+    return ""
+
+
+def _page_image(tree: etree._Element) -> str:
+    for xpath in (
+        "//meta[@property='og:image' or @name='og:image']/@content",
+        "//meta[@property='og:image:url' or @property='og:image:secure_url']/@content",
+        "//meta[@name='twitter:image' or @property='twitter:image']/@content",
+        "//link[@rel='image_src']/@href",
+    ):
+        for value in tree.xpath(xpath):
+            if value and value.strip():
+                return value.strip()
+    return ""
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    """An aware datetime from htmldate's output; a bare date becomes noon UTC.
+
+    Noon keeps the calendar date the same in every time zone from UTC-11 to UTC+11,
+    which is what matters for a date without a time.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    # htmldate writes a date it found without a time as midnight UTC.
+    if value.endswith(("T00:00:00+0000", "T00:00:00")):
+        value = value[:10]
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+            return datetime.combine(day, time(12, 0), tzinfo=UTC)
+        if len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
+            value = f"{value[:-2]}:{value[-2:]}"
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _convert(source: etree._Element, target: etree._Element) -> None:
+    """Append HTML equivalents of trafilatura's XML ``source`` children to ``target``."""
+    for child in source:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        new: etree._Element | None
+        if tag == "head":
+            new = etree.SubElement(target, _HEADINGS.get(child.get("rend", ""), "h3"))
+        elif tag == "hi":
+            new = etree.SubElement(target, _HI_TAGS.get(child.get("rend", ""), "em"))
+        elif tag == "list":
+            new = etree.SubElement(target, "ol" if child.get("rend") == "ol" else "ul")
+        elif tag == "ref":
+            new = etree.SubElement(target, "a")
+            if child.get("target"):
+                new.set("href", child.get("target"))
+        elif tag == "graphic":
+            new = etree.SubElement(target, "img")
+            for name in ("src", "alt", "title"):
+                if child.get(name):
+                    new.set(name, child.get(name))
+        elif tag == "cell":
+            new = etree.SubElement(target, "th" if child.get("role") == "head" else "td")
+        elif tag == "code":
+            # A code element directly in the body is a block.
+            new = etree.SubElement(target, "pre" if source.tag == "body" else "code")
+        elif tag in _SIMPLE_TAGS:
+            new = etree.SubElement(target, _SIMPLE_TAGS[tag])
+        else:
+            new = None
+
+        if new is None:
+            # Unknown element: keep its text and children in place, drop the wrapper.
+            _append_text(target, child.text)
+            _convert(child, target)
+        else:
+            new.text = child.text
+            _convert(child, new)
+        _append_text(target, child.tail)
+
+
+def _append_text(target: etree._Element, text: str | None) -> None:
+    if not text:
+        return
+    if len(target):
+        target[-1].tail = (target[-1].tail or "") + text
+    else:
+        target.text = (target.text or "") + text
+
+
+def _body_to_html(body: etree._Element, *, title: str) -> str:
+    container = etree.Element("div")
+    _convert(body, container)
+    # The page's own headline repeats the title readers already see above the text;
+    # short lines before it (a kicker, a section link) are page furniture, not story.
+    if title:
+        for index, element in enumerate(container[:HEADLINE_WITHIN]):
+            text = plain_text("".join(element.itertext()))
+            if element.tag == "h2" and text.casefold() == title.casefold():
+                for earlier in list(container[: index + 1]):
+                    container.remove(earlier)
+                break
+            if len(text.split()) > KICKER_MAX_WORDS:
+                break
+    # A standfirst that only repeats the start of a paragraph soon after it ("The
+    # Commission said on…") is a teaser, not text: the paragraph itself follows.
+    for element in list(container[:HEADLINE_WITHIN]):
+        teaser = plain_text("".join(element.itertext())).rstrip(".… ")
+        if len(teaser.split()) < 5:
+            continue
+        later = element.getnext()
+        for _ in range(2):
+            if later is None:
+                break
+            if plain_text("".join(later.itertext())).startswith(teaser):
+                container.remove(element)
+                break
+            later = later.getnext()
+    return "".join(
+        etree.tostring(element, method="html", encoding="unicode", with_tail=True)
+        for element in container
+    ) + (container.text or "")
+
+
+def _make_links_absolute(tree: etree._Element, url: str) -> None:
+    """Resolve relative link and image addresses against the page (or its <base href>)
+    where trafilatura would get them wrong; leave the rest for it.
+
+    trafilatura resolves a link against the page's host, which is right for an
+    absolute path ("/a/b") but not for a page-relative one ("b", "../b", "?q") or a
+    protocol-relative one ("//cdn/b"), and it resolves images against the page.
+    Without a <base href> only those links need resolving here; with one, every
+    relative link and image does. Only href and src/data-src matter to the
+    extracted text.
+    """
+    bases = tree.xpath("//base/@href")
+    if not bases:
+        for element in tree.iter("a"):
+            value = element.get("href")
+            if value is None or value.startswith(_ABSOLUTE_PREFIXES) or _ROOTED(value):
+                continue
+            _resolve(element, "href", value, url)
+        return
+    base = _http_url(bases[0], base=url) or url
+    for element in tree.iter("a", "img"):
+        for attribute in ("href", "src", "data-src"):
+            value = element.get(attribute)
+            if value is None or value.startswith(_ABSOLUTE_PREFIXES):
+                continue
+            _resolve(element, attribute, value, base)
+
+
+# Addresses trafilatura keeps (or resolves) exactly as urljoin against the page would.
+_ABSOLUTE_PREFIXES = ("https://", "http://")
+# An absolute path: "/x" but not "//host/x".
+_ROOTED = re.compile(r"/(?![/\\])").match
+
+
+def _resolve(element: etree._Element, attribute: str, value: str, base: str) -> None:
+    try:
+        element.set(attribute, urljoin(base, value.strip()))
+    except ValueError:
+        del element.attrib[attribute]
+
+
+def _maybe_reset_caches() -> None:
+    global _extractions
+    with _extractions_lock:
+        _extractions += 1
+        due = _extractions % RESET_CACHES_EVERY == 0
+    if due:
+        # htmldate (under trafilatura) logs an ERROR for one cache it cannot clear;
+        # the others are cleared, which is what matters. Keep that out of the logs.
+        htmldate_logger = logging.getLogger("htmldate.meta")
+        previous_level = htmldate_logger.level
+        htmldate_logger.setLevel(logging.CRITICAL)
+        try:
+            trafilatura.meta.reset_caches()
+        finally:
+            htmldate_logger.setLevel(previous_level)
+
+
+def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
+    """Extract the article on the page ``html`` that was fetched from ``url``.
+
+    Returns the title, author and language as plain text, the publication time
+    as an aware datetime (or None), an absolute http(s) lead image URL (the
+    page's og:image, else the first image in the text, else ""), and the text as
+    sanitised HTML (paragraphs, headings, lists, quotes, tables and links kept,
+    links absolute) and as plain text. A headline repeating the title is left out
+    of the body. Raises ``ExtractionError`` when the page has no main text.
+    """
+    if not html or not (html.strip() if isinstance(html, str) else html.strip()):
+        raise ExtractionError("The page is empty.")
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError("The page could not be parsed as HTML.")
+    language = _page_language(tree)
+    page_image = _page_image(tree)
+    # trafilatura resolves relative links against the host, not the page; do it right
+    # (honouring <base href>) before it sees them.
+    _make_links_absolute(tree, url)
+
+    _maybe_reset_caches()
+    try:
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            output_format="python",
+            with_metadata=True,
+            include_comments=False,
+            include_links=True,
+            include_images=True,
+            include_formatting=True,
+            include_tables=True,
+            date_extraction_params=_DATE_PARAMS,
+        )
+    except Exception as error:  # a parser bug on one page must not stop a poll
+        logger.warning("trafilatura failed on %s: %r", url, error)
+        raise ExtractionError(
+            f"The extractor failed on this page ({type(error).__name__})."
+        ) from error
+    if document is None or document.body is None:
+        raise ExtractionError("No main text was found on the page.")
+
+    title = plain_text(document.title or "")
+    body_html = sanitize_html(_body_to_html(document.body, title=title), base_url=url)
+    body_text = html_to_text(body_html)
+    if len(body_text.split()) < MIN_BODY_WORDS:
+        raise ExtractionError(
+            f"No main text was found on the page (under {MIN_BODY_WORDS} words extracted)."
+        )
+
+    image_url = _http_url(page_image or document.image, base=url)
+    if not image_url:
+        first_image = document.body.find(".//graphic")
+        if first_image is not None:
+            image_url = _http_url(first_image.get("src"), base=url)
+
+    return ExtractedArticle(
+        title=title[:500],
+        author=plain_text(document.author or "")[:300],
+        published_at=_parse_date(document.date),
+        image_url=image_url[:2000],
+        language=(language or (document.language or "").lower())[:20],
+        body_html=body_html,
+        body_text=body_text,
+    )

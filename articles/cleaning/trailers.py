@@ -1,0 +1,577 @@
+"""Removing promotional trailers and recurring boilerplate from article bodies.
+
+What goes, and only this:
+
+- paragraphs at the edges of a body (a leading or trailing run) whose normalised
+  text recurs at the same edge across at least ``MIN_RECURRENCE`` of the source's
+  recent bodies (learnt without configuration: every body cleaned leaves its
+  sightings in ``BoilerplateSighting``);
+- short paragraphs in the middle that recur verbatim across that many bodies;
+- closing sentences of the last paragraph that recur the same way;
+- short edge paragraphs (or closing sentences) matching a small built-in list of
+  generic trailers (newsletter, chatbot, cookie, share lines);
+- paragraphs matching one of the source's own ``strip_patterns``, anywhere.
+
+Story text is protected by construction: detection is by whole paragraphs or
+sentences, edge runs stop at the first paragraph that is not boilerplate, and
+long paragraphs are never taken for generic trailers or mid-body repeats.
+
+The first bodies of a new source cannot show recurrence yet. When a text first
+reaches the recurrence threshold, the source's recent stored articles are
+cleaned again, so the earliest articles lose their trailer too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import lxml.html
+import regex
+from django.db.models import Count, Max
+from lxml import etree
+
+from articles.cleaning.sanitising import html_to_text
+from articles.models import Article, BoilerplateSighting, Source
+
+logger = logging.getLogger(__name__)
+
+# A text is boilerplate when it recurs in this many of the source's recent bodies
+# (this one included). Three keeps a coincidence between two articles (a quote both
+# repeat) from counting, and still catches a trailer from a source's third article.
+MIN_RECURRENCE = 3
+# Recent bodies of a source considered; older sightings are deleted.
+RECENT_BODIES = 30
+# Longest paragraph (in words) that can be a generic trailer or a mid-body repeat.
+# Real trailers are one or two sentences; longer paragraphs are left alone.
+MAX_TRAILER_WORDS = 60
+# How many leading/trailing paragraphs count as the edges.
+EDGE_PARAGRAPHS = 3
+
+# Editor patterns: longer ones are ignored, each match gets this long before it is
+# abandoned (the ``regex`` module enforces it), and only this much of a paragraph is
+# searched. Together they bound the cost of a pathological pattern.
+MAX_PATTERN_LENGTH = 300
+PATTERN_TIMEOUT_SECONDS = 0.05
+MAX_PATTERN_SUBJECT = 5000
+
+_I = re.IGNORECASE
+# Matched against the whole normalised text of a short paragraph or closing sentences.
+GENERIC_TRAILERS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"would you like to (learn|know|read|find out) more about .{1,150}\? "
+               r"if so,? .{0,80}\b(ask|chat with|talk to|try) (our|the) .{0,60}\b"
+               r"(chatbot|assistant|bot)\b.{0,20}", _I),
+    re.compile(r"(subscribe|sign up|register)( now| today| here)? (to|for) (our|the) "
+               r"((free|daily|weekly|monthly|e-?mail) ){0,3}(newsletter|digest|briefing|"
+               r"mailing list|updates)\b.{0,120}", _I),
+    re.compile(r"(get|receive) (our|the) (latest |free |daily |weekly )?(news|stories|"
+               r"newsletter|updates)( delivered)? (straight |directly )?(to|in) your "
+               r"(inbox|e-?mail)\b.{0,80}", _I),
+    re.compile(r"share (this|the) (article|story|post|page)\b.{0,60}", _I),
+    re.compile(r"(share|share on|follow us on|like us on)( facebook| x| twitter| linkedin"
+               r"| whatsapp| email| bluesky| mastodon)+\b.{0,40}", _I),
+    re.compile(r"(we|this (web)?site|our (web)?site) uses? cookies( and similar "
+               r"technologies)?,? (to|so that|in order to) (improve|enhance|personali[sz]e|give|"
+               r"ensure|provide|offer|analy[sz]e|make)\b.{0,200}", _I),
+    re.compile(r"by (continuing to (use|browse)|using) (this|our) (web)?site,? you "
+               r"(agree|consent) to (the|our) use of cookies\b.{0,100}", _I),
+    re.compile(r"(accept|manage|reject|allow)( all)? cookies( settings| preferences)?\.?", _I),
+    re.compile(r"(©|\(c\)|copyright)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?", _I),
+    re.compile(r"(advertisement|sponsored content|skip advertisement)", _I),
+)  # fmt: skip
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+# A sentence ends at . ! ? (and closing quotes) followed by space and a capital or quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_CATASTROPHIC = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+
+
+@dataclass
+class CleanedBody:
+    html: str
+    text: str
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    element: etree._Element
+    text: str
+    digest: str
+    words: int
+
+
+def normalise(text: str) -> str:
+    """The text used to compare paragraphs: case-folded words, numbers as '0'."""
+    words = _WORD.findall(_DIGITS.sub("0", text.casefold()))
+    return " ".join(words)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
+
+
+def _body_digest(body_html: str) -> str:
+    return hashlib.blake2b(body_html.encode(), digest_size=16).hexdigest()
+
+
+def is_generic_trailer(text: str) -> bool:
+    """Whether ``text`` (a whole short paragraph) is one of the built-in generic trailers."""
+    flat = _SPACE.sub(" ", text).strip()
+    if not flat or len(flat.split()) > MAX_TRAILER_WORDS:
+        return False
+    return any(pattern.fullmatch(flat) for pattern in GENERIC_TRAILERS)
+
+
+def compile_strip_patterns(source: Source) -> list[regex.Pattern]:
+    """The source's editor patterns, compiled; bad or dangerous ones logged and skipped."""
+    patterns: list[regex.Pattern] = []
+    for line in (source.strip_patterns or "").splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if len(text) > MAX_PATTERN_LENGTH:
+            logger.warning(
+                "Source %s: strip pattern longer than %d ignored", source.pk, MAX_PATTERN_LENGTH
+            )
+            continue
+        if _CATASTROPHIC.search(text):
+            logger.warning(
+                "Source %s: strip pattern %r has nested repeats; ignored", source.pk, text
+            )
+            continue
+        try:
+            pattern = regex.compile(text, regex.IGNORECASE | regex.V0)
+        except (regex.error, ValueError, OverflowError, RecursionError) as error:
+            logger.warning(
+                "Source %s: invalid strip pattern %r ignored: %s", source.pk, text, error
+            )
+            continue
+        if pattern.search("", timeout=PATTERN_TIMEOUT_SECONDS) is not None:
+            # A pattern matching the empty string would match every paragraph.
+            logger.warning(
+                "Source %s: strip pattern %r matches nothing at all; ignored", source.pk, text
+            )
+            continue
+        patterns.append(pattern)
+    return patterns
+
+
+def _matches_editor_pattern(patterns: list[regex.Pattern], text: str) -> bool:
+    subject = _SPACE.sub(" ", text).strip()[:MAX_PATTERN_SUBJECT]
+    for pattern in patterns:
+        try:
+            if pattern.search(subject, timeout=PATTERN_TIMEOUT_SECONDS):
+                return True
+        except TimeoutError:
+            logger.warning("Strip pattern %r timed out; skipped", pattern.pattern)
+    return False
+
+
+def _parse(body_html: str) -> etree._Element:
+    return lxml.html.fragment_fromstring(body_html or "", create_parent="div")
+
+
+def _blocks(root: etree._Element) -> list[_Block]:
+    blocks = []
+    for element in root:
+        if not isinstance(element.tag, str):
+            continue
+        text = _SPACE.sub(" ", "".join(element.itertext())).strip()
+        if not text:
+            continue
+        blocks.append(_Block(element, text, text_digest(text), len(text.split())))
+    return blocks
+
+
+def _closing_suffixes(text: str) -> list[str]:
+    """The last one and two sentences of ``text``, longest first, if others precede them."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    suffixes = []
+    for count in (2, 1):
+        if len(sentences) > count:
+            suffixes.append(" ".join(sentences[-count:]).strip())
+    return suffixes
+
+
+def _places(blocks: list[_Block]) -> list[tuple[str, str]]:
+    """(place, digest) pairs describing where each block and closing sentence sits."""
+    sightings: list[tuple[str, str]] = []
+    last = len(blocks) - 1
+    for index, block in enumerate(blocks):
+        if index >= len(blocks) - EDGE_PARAGRAPHS:
+            sightings.append((BoilerplateSighting.Place.TAIL, block.digest))
+        if index < EDGE_PARAGRAPHS:
+            sightings.append((BoilerplateSighting.Place.HEAD, block.digest))
+        if block.words <= MAX_TRAILER_WORDS:
+            sightings.append((BoilerplateSighting.Place.MIDDLE, block.digest))
+        if index == last:
+            for suffix in _closing_suffixes(block.text):
+                sightings.append((BoilerplateSighting.Place.CLOSING, text_digest(suffix)))
+    return sightings
+
+
+def _recurring(
+    *, source: Source, body_digest: str, sightings: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """How many recent bodies of the source (this one included) contain each sighting."""
+    if not sightings or source.pk is None:
+        return {}
+    recent_bodies = (
+        BoilerplateSighting.objects.filter(source=source)
+        .exclude(body_digest=body_digest)
+        .values("body_digest")
+        .annotate(last_seen=Max("seen_at"))
+        .order_by("-last_seen")
+        .values("body_digest")[:RECENT_BODIES]
+    )
+    rows = (
+        BoilerplateSighting.objects.filter(
+            source=source,
+            digest__in={digest for _, digest in sightings},
+            body_digest__in=recent_bodies,
+        )
+        .values("place", "digest")
+        .annotate(bodies=Count("body_digest", distinct=True))
+    )
+    return {(row["place"], row["digest"]): row["bodies"] + 1 for row in rows}
+
+
+class RecentBodies:
+    """A source's most recent bodies and their sightings, read once, then kept up to date
+    in memory by every ``clean_body`` call given it.
+
+    For a poll that cleans many bodies of one source: the recurrence counts come from
+    memory instead of a query per body, and equal what the database would give, as
+    long as nothing else writes the source's sightings meanwhile (a poll holds the
+    source's claim, so no other poll does). When the transaction that stored a body
+    rolls back, call ``discard_last`` so the body is not counted.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._bodies: dict[str, frozenset[tuple[str, str]]] | None = None
+        # Every body the source has sightings for (a few dozen: old ones are pruned).
+        self._known: set[str] = set()
+        self._last: str | None = None
+
+    def _load(self) -> dict[str, frozenset[tuple[str, str]]]:
+        if self._bodies is None:
+            # One more than counted: the body being cleaned may be among them.
+            recent = (
+                BoilerplateSighting.objects.filter(source=self.source)
+                .values("body_digest")
+                .annotate(last_seen=Max("seen_at"))
+                .order_by("-last_seen")
+                .values("body_digest")[: RECENT_BODIES + 1]
+            )
+            rows = BoilerplateSighting.objects.filter(
+                source=self.source, body_digest__in=recent
+            ).values_list("body_digest", "place", "digest", "seen_at")
+            seen: dict[str, list] = {}
+            for body_digest, place, digest, seen_at in rows:
+                entry = seen.setdefault(body_digest, [seen_at, set()])
+                entry[0] = max(entry[0], seen_at)
+                entry[1].add((place, digest))
+            ordered = sorted(seen.items(), key=lambda item: (item[1][0], item[0]))
+            self._bodies = {body: frozenset(pairs) for body, (_, pairs) in ordered}
+            self._known = set(
+                BoilerplateSighting.objects.filter(source=self.source)
+                .values_list("body_digest", flat=True)
+                .distinct()
+            )
+        return self._bodies
+
+    def counts(
+        self, *, body_digest: str, sightings: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """As ``_recurring``: bodies among the recent others (plus this one) per sighting."""
+        bodies = self._load()
+        wanted = set(sightings)
+        counts: dict[tuple[str, str], int] = {}
+        others = [pairs for body, pairs in reversed(bodies.items()) if body != body_digest]
+        for pairs in others[:RECENT_BODIES]:
+            for key in wanted.intersection(pairs):
+                counts[key] = counts.get(key, 1) + 1
+        return counts
+
+    def begin(self) -> None:
+        """A new body is being cleaned: ``discard_last`` now concerns only that one."""
+        self._last = None
+
+    def add(self, *, body_digest: str, sightings: list[tuple[str, str]]) -> None:
+        """Remember a body just written (a body already known keeps its place, even an old
+        one outside the recent bodies)."""
+        bodies = self._load()
+        if body_digest in bodies or body_digest in self._known:
+            return
+        bodies[body_digest] = frozenset(sightings)
+        self._known.add(body_digest)
+        self._last = body_digest
+        while len(bodies) > RECENT_BODIES + 1:
+            del bodies[next(iter(bodies))]
+
+    def discard_last(self) -> None:
+        """Forget the body the last ``clean_body`` added (its transaction rolled back)."""
+        if self._last is not None and self._bodies is not None:
+            self._bodies.pop(self._last, None)
+            self._known.discard(self._last)
+        self._last = None
+
+    def pruned(self) -> None:
+        """Old sightings were deleted: read the bodies again when next needed."""
+        self._bodies = None
+        self._last = None
+
+
+def _remember(*, source: Source, body_digest: str, sightings: Iterable[tuple[str, str]]) -> bool:
+    """Store the body's sightings; return whether old bodies' sightings were pruned."""
+    if source.pk is None:
+        return False
+    BoilerplateSighting.objects.bulk_create(
+        [
+            BoilerplateSighting(source=source, body_digest=body_digest, place=place, digest=d)
+            for place, d in set(sightings)
+        ],
+        ignore_conflicts=True,
+    )
+    # Prune now and then (about one body in ten, chosen by digest so it is stable).
+    if int(body_digest[:2], 16) % 10 == 0:
+        keep = list(
+            BoilerplateSighting.objects.filter(source=source)
+            .values("body_digest")
+            .annotate(last_seen=Max("seen_at"))
+            .order_by("-last_seen")
+            .values_list("body_digest", flat=True)[: RECENT_BODIES * 2]
+        )
+        BoilerplateSighting.objects.filter(source=source).exclude(body_digest__in=keep).delete()
+        return True
+    return False
+
+
+def _cut_closing(element: etree._Element, suffix: str) -> bool:
+    """Remove the sentences ``suffix`` from the end of ``element`` if they sit in its last
+    text node; return whether anything was cut."""
+    if len(element):
+        holder, attribute = element[-1], "tail"
+    else:
+        holder, attribute = element, "text"
+    current = getattr(holder, attribute) or ""
+    stripped = current.rstrip()
+    flat_suffix = _SPACE.sub(" ", suffix).strip()
+    flat_current = _SPACE.sub(" ", stripped)
+    if (
+        not flat_current.endswith(flat_suffix)
+        or flat_current == flat_suffix
+        and attribute == "text"
+    ):
+        return False
+    # Find the suffix in the original (not whitespace-collapsed) string.
+    pattern = r"\s*" + r"\s+".join(re.escape(word) for word in flat_suffix.split(" ")) + r"\s*$"
+    match = re.search(pattern, current)
+    if not match:
+        return False
+    setattr(holder, attribute, current[: match.start()])
+    return True
+
+
+@dataclass
+class _Decision:
+    blocks: list[_Block]
+    counts: dict[tuple[str, str], int]
+    editor_patterns: list[regex.Pattern]
+    removed: list[str] = field(default_factory=list)
+
+    def recurs(self, place: str, digest: str) -> bool:
+        return self.counts.get((place, digest), 0) >= MIN_RECURRENCE
+
+    def apply(self) -> None:
+        """Remove boilerplate blocks from the parsed tree, recording their text."""
+        blocks = self.blocks
+        doomed: set[int] = set()
+        Place = BoilerplateSighting.Place
+        # Editor patterns apply to every paragraph.
+        for index, block in enumerate(blocks):
+            if self.editor_patterns and _matches_editor_pattern(self.editor_patterns, block.text):
+                doomed.add(index)
+        # Trailing run, from the end, stopping at the first paragraph of story text.
+        for index in range(len(blocks) - 1, -1, -1):
+            block = blocks[index]
+            if index in doomed:
+                continue
+            if self.recurs(Place.TAIL, block.digest) or is_generic_trailer(block.text):
+                doomed.add(index)
+            else:
+                break
+        # Leading run.
+        for index, block in enumerate(blocks):
+            if index in doomed:
+                continue
+            if self.recurs(Place.HEAD, block.digest) or is_generic_trailer(block.text):
+                doomed.add(index)
+            else:
+                break
+        # Short paragraphs repeated verbatim elsewhere in the body.
+        for index, block in enumerate(blocks):
+            if (
+                index not in doomed
+                and block.words <= MAX_TRAILER_WORDS
+                and self.recurs(Place.MIDDLE, block.digest)
+            ):
+                doomed.add(index)
+        if len(doomed) == len(blocks):
+            # Everything looks like boilerplate: that is a page we misunderstand, not an
+            # article made of trailers. Keep it as it is rather than store nothing.
+            logger.info("Boilerplate matched every paragraph; body left unchanged")
+            return
+        for index in sorted(doomed):
+            block = blocks[index]
+            self.removed.append(block.text)
+            _drop(block.element)
+        # Closing sentences of what is now the last paragraph.
+        remaining = [block for index, block in enumerate(blocks) if index not in doomed]
+        last = remaining[-1]
+        for suffix in _closing_suffixes(last.text):
+            if (
+                self.recurs(Place.CLOSING, text_digest(suffix)) or is_generic_trailer(suffix)
+            ) and _cut_closing(last.element, suffix):
+                self.removed.append(suffix)
+                break
+
+
+def _drop(element: etree._Element) -> None:
+    """Remove ``element`` from its parent, keeping any text that follows it."""
+    parent = element.getparent()
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _serialise(root: etree._Element) -> str:
+    html = (root.text or "") + "".join(
+        etree.tostring(child, method="html", encoding="unicode", with_tail=True) for child in root
+    )
+    return html.strip()
+
+
+def _clean(
+    *,
+    body_html: str,
+    counts: dict[tuple[str, str], int],
+    editor_patterns: list[regex.Pattern],
+    parsed: tuple[etree._Element, list[_Block]] | None = None,
+) -> CleanedBody:
+    if parsed is None:
+        root = _parse(body_html)
+        parsed = root, _blocks(root)
+    root, blocks = parsed
+    if not blocks:
+        return CleanedBody(html=body_html, text=html_to_text(body_html), removed=[])
+    decision = _Decision(blocks=blocks, counts=counts, editor_patterns=editor_patterns)
+    decision.apply()
+    if not decision.removed:
+        return CleanedBody(html=body_html, text=html_to_text(body_html), removed=[])
+    html = _serialise(root)
+    return CleanedBody(html=html, text=html_to_text(html), removed=decision.removed)
+
+
+def clean_body(
+    *, source: Source, body_html: str, recent: RecentBodies | None = None
+) -> CleanedBody:
+    """Return ``body_html`` (already sanitised) without the source's boilerplate.
+
+    Promises: only whole paragraphs (or the closing sentences of the last one) are
+    removed, and only for the reasons in this module's docstring; ``removed`` lists
+    the text of each; a body that would be left empty is returned unchanged.
+    Side effect: this body's paragraphs are remembered for the source (the same body
+    cleaned again counts once), and when a text first becomes recurring, the source's
+    recent stored articles are cleaned again. Queries: a constant handful; with
+    ``recent`` (one ``RecentBodies`` shared by a poll's calls for one source) the
+    recurrence counts are read once per poll, so usually one write per body.
+    """
+    if recent is not None:
+        recent.begin()
+    if not body_html or not body_html.strip():
+        return CleanedBody(html="", text="", removed=[])
+    root = _parse(body_html)
+    blocks = _blocks(root)
+    sightings = _places(blocks)
+    body_digest = _body_digest(body_html)
+    if recent is not None and source.pk is not None and sightings:
+        counts = recent.counts(body_digest=body_digest, sightings=sightings)
+    else:
+        counts = _recurring(source=source, body_digest=body_digest, sightings=sightings)
+    pruned = _remember(source=source, body_digest=body_digest, sightings=sightings)
+    if recent is not None and source.pk is not None and sightings:
+        recent.add(body_digest=body_digest, sightings=sightings)
+        if pruned:
+            recent.pruned()
+    cleaned = _clean(
+        body_html=body_html,
+        counts=counts,
+        editor_patterns=compile_strip_patterns(source),
+        parsed=(root, blocks),
+    )
+    newly_recurring = {key for key, bodies in counts.items() if bodies == MIN_RECURRENCE}
+    if newly_recurring:
+        reclean_recent_articles(source=source)
+    return cleaned
+
+
+def reclean_recent_articles(*, source: Source) -> int:
+    """Clean the source's most recent stored articles again with what is known now.
+
+    Used when a text has just become recognisably recurring, so the first articles
+    of a source lose the trailer their successors taught us about. Only removes (it
+    never restores); returns how many articles changed.
+    """
+    articles = list(
+        Article.objects.filter(source=source)
+        .exclude(body_html="")
+        .order_by("-fetched_at", "-id")
+        .only("id", "body_html", "body_text")[:RECENT_BODIES]
+    )
+    if not articles:
+        return 0
+    editor_patterns = compile_strip_patterns(source)
+    per_article: dict[int, list[tuple[str, str]]] = {}
+    for article in articles:
+        per_article[article.pk] = _places(_blocks(_parse(article.body_html)))
+    all_digests = {digest for pairs in per_article.values() for _, digest in pairs}
+    recent_bodies = (
+        BoilerplateSighting.objects.filter(source=source)
+        .values("body_digest")
+        .annotate(last_seen=Max("seen_at"))
+        .order_by("-last_seen")
+        .values("body_digest")[:RECENT_BODIES]
+    )
+    counts = {
+        (row["place"], row["digest"]): row["bodies"]
+        for row in BoilerplateSighting.objects.filter(
+            source=source, digest__in=all_digests, body_digest__in=recent_bodies
+        )
+        .values("place", "digest")
+        .annotate(bodies=Count("body_digest", distinct=True))
+    }
+    changed = []
+    for article in articles:
+        cleaned = _clean(
+            body_html=article.body_html, counts=counts, editor_patterns=editor_patterns
+        )
+        if cleaned.removed:
+            article.body_html = cleaned.html
+            article.body_text = cleaned.text
+            changed.append(article)
+    if changed:
+        Article.objects.bulk_update(changed, ["body_html", "body_text"])
+    return len(changed)

@@ -1,0 +1,40 @@
+"""Template filters for the reader pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.conf import settings
+
+from articles.cleaning.sanitising import plain_text
+from articles.timezones import format_duration, format_zoned_times
+
+register = template.Library()
+
+
+@register.filter
+def zoned_times(moment: datetime | None) -> str:
+    """'10.00 EST | 14.00 UTC | 16.00 CEST' in the site's display zones."""
+    if moment is None:
+        return ""
+    return format_zoned_times(moment=moment)
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    return format_duration(value) if value else ""
+
+
+@register.filter
+def absolute(path: str) -> str:
+    """The absolute URL of a site path, on the site's public address (SITE_URL)."""
+    if not path or path.startswith(("http://", "https://")):
+        return path or ""
+    return settings.SITE_URL + path
+
+
+@register.filter
+def plain(value: str | None) -> str:
+    """Text with any tags removed and entities decoded; the template escapes it."""
+    return plain_text(value or "")

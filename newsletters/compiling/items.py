@@ -1,0 +1,126 @@
+"""Putting articles and events into an issue's sections, and describing events.
+
+Every way an item gets into an issue (the pool's "add" button, auto-draft) goes
+through ``add_article_item`` or ``add_event_item``, so prefill, ordering and the
+one-article-per-issue rule live in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from articles.models import Article, Event, EventQuerySet
+from articles.timezones import format_duration, format_zoned_times
+from newsletters.compiling.blurbs import prefill_from_article
+from newsletters.models import Issue, IssueItem
+
+# Events starting in this many weeks after the period go into "Upcoming events".
+EVENT_WEEKS_AHEAD = 4
+
+# Items can be added while an issue is being compiled; a sending or sent issue is
+# fixed in shape (its text can still be corrected in the admin).
+EDITABLE_STATUSES = (Issue.Status.DRAFT, Issue.Status.SCHEDULED)
+
+
+class ItemError(Exception):
+    """An item cannot be added; the message says why, in words for the editor."""
+
+
+def _next_order(issue: Issue, section: str) -> int:
+    highest = issue.items.filter(section=section).aggregate(highest=Max("order"))["highest"]
+    return (highest or 0) + 1
+
+
+def _check_editable(issue: Issue) -> None:
+    if issue.status not in EDITABLE_STATUSES:
+        raise ItemError(
+            f"Issue #{issue.number} is {issue.get_status_display().lower()}: "
+            "its items can be corrected but no new ones added."
+        )
+
+
+def add_article_item(
+    *, issue: Issue, article: Article, section: str = IssueItem.Section.RADAR
+) -> IssueItem:
+    """Add ``article`` at the end of ``section``, headline, blurb and image prefilled.
+
+    Raises ``ItemError`` when the issue no longer takes items, or the article is
+    already used by this or another issue; nothing is written then.
+    """
+    if section not in IssueItem.Section.values or section == IssueItem.Section.EVENTS:
+        raise ItemError("Articles go into Radar or Reading corner.")
+    _check_editable(issue)
+    used = (
+        IssueItem.objects.filter(article=article).select_related("issue").only("issue__number")
+    ).first()
+    if used is not None:
+        raise ItemError(f"“{article.title}” is already in issue #{used.issue.number}.")
+    prefill = prefill_from_article(article=article)
+    try:
+        with transaction.atomic():
+            return IssueItem.objects.create(
+                issue=issue,
+                section=section,
+                order=_next_order(issue, section),
+                article=article,
+                headline=prefill.headline,
+                blurb=prefill.blurb,
+                image_url=prefill.image_url,
+            )
+    except IntegrityError:  # added by someone else a moment ago
+        raise ItemError(f"“{article.title}” is already in issue #{issue.number}.") from None
+
+
+def add_event_item(*, issue: Issue, event: Event) -> IssueItem:
+    """Add ``event`` at the end of Upcoming events; raises ``ItemError`` if it is there."""
+    _check_editable(issue)
+    try:
+        with transaction.atomic():
+            return IssueItem.objects.create(
+                issue=issue,
+                section=IssueItem.Section.EVENTS,
+                order=_next_order(issue, IssueItem.Section.EVENTS),
+                event=event,
+                headline=event.title[:300],
+                blurb="",
+            )
+    except IntegrityError:
+        raise ItemError(f"“{event.title}” is already in issue #{issue.number}.") from None
+
+
+def upcoming_events(*, issue: Issue) -> EventQuerySet:
+    """Events starting in the weeks after the issue's period, soonest first."""
+    start = issue.period_end + timedelta(days=1)
+    end = issue.period_end + timedelta(weeks=EVENT_WEEKS_AHEAD)
+    return Event.objects.filter(starts_at__date__gte=start, starts_at__date__lte=end).order_by(
+        "starts_at", "id"
+    )
+
+
+def event_schedule(event: Event, *, zones: list[str] | None = None) -> str:
+    """'Tue 22 April 2025 · 10.00 EDT | 14.00 UTC | 16.00 CEST · 2 h · Online'.
+
+    The date is the organiser's (``Event.time_zone``); the times are in each display
+    zone; the place is "Online" for an online event without one.
+    """
+    try:
+        organiser_zone = ZoneInfo(event.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        organiser_zone = ZoneInfo("UTC")
+    local = event.starts_at.astimezone(organiser_zone)
+    parts = [
+        f"{local:%a} {local.day} {local:%B %Y}",
+        format_zoned_times(moment=event.starts_at, zones=zones),
+    ]
+    duration = format_duration(event.duration)
+    if duration:
+        parts.append(duration)
+    if event.is_online and event.place:
+        parts.append(f"{event.place} and online")
+    else:
+        parts.append("Online" if event.is_online or not event.place else event.place)
+    return " · ".join(parts)
