@@ -1,8 +1,9 @@
+"""Admin pages for sources, articles, topics and events: lists, filters and the poll actions."""
+
 from datetime import timedelta
-from functools import partial
 
 from django.contrib import admin
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
@@ -18,7 +19,9 @@ from articles.models import (
     StoryGroup,
     Topic,
 )
-from articles.tasks import source_poll_task
+from digest.core.queue import enqueue_on_commit
+
+POLL_TASK = "articles.tasks.source_poll_task"
 
 # Addresses typed without a scheme are taken as https (Django 6's default).
 HTTPS_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -108,7 +111,7 @@ class SourceAdmin(admin.ModelAdmin):
     def poll_now(self, request, queryset):
         source_ids = list(queryset.values_list("pk", flat=True))
         for source_id in source_ids:
-            transaction.on_commit(partial(source_poll_task.delay, source_id))
+            enqueue_on_commit(POLL_TASK, source_id=source_id)
         self.message_user(request, f"{len(source_ids)} source(s) queued for polling.")
 
     @admin.action(description="Clear failures and poll at the next opportunity")

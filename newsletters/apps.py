@@ -1,6 +1,14 @@
+"""The newsletters app: issues, compiling, rendering, sending and subscribers."""
+
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
 class NewslettersConfig(AppConfig):
     name = "newsletters"
     verbose_name = "Newsletter"
+
+    def ready(self) -> None:
+        # Registers the app's tasks, so services can enqueue them by name.
+        import_module(f"{self.name}.tasks")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
-from newsletters.models import Issue
+from newsletters.models import Issue, Subscriber
 from newsletters.sending import batch as sending
+from newsletters.subscribers.services import send_subscriber_email
 
 logger = logging.getLogger(__name__)
 
@@ -15,8 +17,6 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def issue_send_task(issue_id: int, user_id: int | None = None) -> None:
     """Start sending an issue (the admin's "send now")."""
-    from django.contrib.auth import get_user_model
-
     issue = Issue.objects.filter(pk=issue_id).first()
     if issue is None:
         return
@@ -57,9 +57,6 @@ def issues_start_scheduled_task() -> None:
 @shared_task(bind=True, acks_late=True, max_retries=6)
 def subscriber_email_send_task(self, subscriber_id: int, kind: str) -> None:
     """Send a subscriber's confirmation link or note; retry temporary SMTP trouble."""
-    from newsletters.models import Subscriber
-    from newsletters.subscribers.services import send_subscriber_email
-
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from newsletters.models import Issue, IssueItem, IssueStatusChange
+from newsletters.sending import batch as sending
 from newsletters.transitions import move_issue
 
 SEND_PERMISSION = "newsletters.send_issue"
@@ -129,8 +130,6 @@ def start_issue_send(*, issue: Issue, user: User | None) -> Issue:
     over to ``newsletters.sending.batch.begin_issue_send``, which moves the issue to sending
     in one conditional UPDATE, records the change and creates the deliveries.
     """
-    from newsletters.sending import batch as sending
-
     _require_permission(user)
     issue.refresh_from_db()
     if issue.status in (Issue.Status.SENDING, Issue.Status.SENT):

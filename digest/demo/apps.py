@@ -1,3 +1,5 @@
+"""The demo app: ``manage.py demo`` builds the demo world."""
+
 from django.apps import AppConfig
 
 

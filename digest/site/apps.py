@@ -1,3 +1,5 @@
+"""The reader site app: template tags and page-cache invalidation."""
+
 from django.apps import AppConfig
 
 

@@ -34,11 +34,15 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from digest.core.queue import enqueue
 from newsletters.models import Delivery, Issue, Subscriber
 from newsletters.rendering import PersonalMessage, RenderedIssue, personalise, render_issue_email
+from newsletters.subscribers.services import normalise_address, record_permanent_failure
 from newsletters.transitions import move_issue
 
 logger = logging.getLogger(__name__)
+
+SEND_BATCH_TASK = "newsletters.tasks.deliveries_send_batch_task"
 
 FINAL_STATUSES = (Delivery.Status.SENT, Delivery.Status.FAILED)
 OPEN_STATUSES = (Delivery.Status.PENDING, Delivery.Status.SENDING)
@@ -144,10 +148,8 @@ def pending_batches(*, issue_id: int, ids: Iterable[int] | None = None) -> list[
 
 def enqueue_batches(*, issue_id: int, batches: list[list[int]]) -> None:
     """Queue one send task per batch (call after commit)."""
-    from newsletters.tasks import deliveries_send_batch_task
-
     for batch in batches:
-        deliveries_send_batch_task.delay(issue_id=issue_id, delivery_ids=batch)
+        enqueue(SEND_BATCH_TASK, issue_id=issue_id, delivery_ids=batch)
 
 
 # ------------------------------------------------------------------- sending
@@ -517,8 +519,6 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     twice sends nothing twice. Subscribers who stopped receiving since the send
     started are not sent to (their delivery fails with a note).
     """
-    from newsletters.subscribers.services import record_permanent_failure
-
     result = BatchResult()
     issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
     if issue is None:
@@ -781,8 +781,6 @@ def send_test_copy(*, issue: Issue, email: str) -> str:
     The subject starts with "[Test]"; the unsubscribe and preferences links in a
     test copy belong to nobody, so following them changes nothing.
     """
-    from newsletters.subscribers.services import normalise_address
-
     address = normalise_address(email)
     rendered = render_issue_email(issue=issue)
     nobody = Subscriber(pk=0, email=address, token_key="test-copy")  # noqa: S106 - not a secret

@@ -24,13 +24,17 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from articles.models import Topic
 from digest.core import ratelimit
+from digest.core.queue import enqueue
 from newsletters.models import Subscriber
 from newsletters.subscribers.tokens import InvalidToken, Purpose, make_token, read_token
 
 logger = logging.getLogger(__name__)
+
+SUBSCRIBER_EMAIL_TASK = "newsletters.tasks.subscriber_email_send_task"
 
 MAX_ADDRESS_LENGTH = 254
 TOO_LONG = "This address is too long: an email address has at most 254 characters."
@@ -142,9 +146,7 @@ def subscribe(
 def _queue_email(*, subscriber: Subscriber, kind: str) -> None:
     # The row is committed (autocommit, or the atomic block above has closed): a worker
     # sends it, so a slow or failing mail server never fails the form.
-    from newsletters.tasks import subscriber_email_send_task
-
-    subscriber_email_send_task.delay(subscriber_id=subscriber.pk, kind=kind)
+    enqueue(SUBSCRIBER_EMAIL_TASK, subscriber_id=subscriber.pk, kind=kind)
 
 
 def send_subscriber_email(*, subscriber: Subscriber, kind: str) -> None:
@@ -359,8 +361,6 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
 def verify_webhook(*, secret: str, timestamp: str, signature: str, body: bytes) -> None:
     """Raise ``WebhookRejected`` unless the signature matches and is recent."""
     import time
-
-    from django.utils.crypto import constant_time_compare
 
     if not secret:
         raise WebhookRejected("The webhook is not configured (NEWSLETTER_WEBHOOK_SECRET).")

@@ -1,3 +1,5 @@
+"""Public subscription URLs: subscribe, confirm, preferences, unsubscribe, bounce webhook."""
+
 from django.urls import path
 
 from newsletters.subscribers import views
