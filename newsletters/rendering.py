@@ -29,6 +29,7 @@ from django.urls import reverse
 from articles.cleaning.sanitising import html_to_text, plain_text
 from articles.models import ArticleTopic, Topic
 from articles.timezones import format_duration, format_zoned_times
+from digest.core.links import absolute_url, is_web_url
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.sections import IssueSection, issue_sections
 from newsletters.models import Issue, IssueItem, Subscriber
@@ -69,13 +70,6 @@ class PersonalMessage:
     headers: dict[str, str]
     unsubscribe_url: str
     preferences_url: str
-
-
-def absolute_url(path_or_url: str) -> str:
-    """Return ``path_or_url`` as an absolute URL on ``settings.SITE_URL`` if it is a path."""
-    if path_or_url.startswith("/") and not path_or_url.startswith("//"):
-        return settings.SITE_URL + path_or_url
-    return path_or_url
 
 
 def email_subject(*, issue: Issue) -> str:
@@ -135,7 +129,7 @@ def _email_item(item: IssueItem) -> _EmailItem:
         headline=plain_text(item.headline),
         blurb_text=plain_text(item.blurb),
         url=absolute_url(item.target_url or ""),
-        image_url=image if image.startswith(("https://", "http://")) else "",
+        image_url=image if is_web_url(image) else "",
         source_name=item.article.source.name if item.article_id else "",
     )
     if item.event_id:
@@ -271,6 +265,13 @@ def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
     for index in range(1, len(filled), 2):
         filled[index] = values[filled[index]]
     return "".join(filled)
+
+
+def unsaved_recipient(*, email: str) -> Subscriber:
+    """A subscriber that is not saved and never will be, for previews and test copies:
+    its unsubscribe and preferences links are signed with a key no row has, so
+    following them changes nothing."""
+    return Subscriber(pk=0, email=email, token_key="unsaved")  # noqa: S106 - not a secret
 
 
 def personalise(*, rendered: RenderedIssue, subscriber: Subscriber) -> PersonalMessage:

@@ -5,26 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
 
 from newsletters.models import Issue, Subscriber
 from newsletters.sending import batch as sending
 from newsletters.subscribers.services import send_subscriber_email
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def issue_send_task(issue_id: int, user_id: int | None = None) -> None:
-    """Start sending an issue (the admin's "send now")."""
-    issue = Issue.objects.filter(pk=issue_id).first()
-    if issue is None:
-        return
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    try:
-        sending.begin_issue_send(issue=issue, user=user)
-    except sending.IssueNotSendable as error:
-        logger.info("%s", error)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)

@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import trafilatura
 import trafilatura.meta
@@ -22,6 +22,7 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from articles.cleaning.sanitising import html_to_text, plain_text, sanitize_html
+from digest.core.links import web_url_or_empty
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +74,6 @@ class ExtractedArticle:
     language: str
     body_html: str
     body_text: str
-
-
-def _http_url(value: str | None, *, base: str) -> str:
-    """``value`` made absolute against ``base``, or "" unless that is an http(s) URL."""
-    if not value:
-        return ""
-    try:
-        absolute = urljoin(base, value.strip())
-        parts = urlsplit(absolute)
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ""
-    return absolute
 
 
 def _page_language(tree: etree._Element) -> str:
@@ -245,7 +232,7 @@ def _make_links_absolute(tree: etree._Element, url: str) -> None:
                 continue
             _resolve(element, "href", value, url)
         return
-    base = _http_url(bases[0], base=url) or url
+    base = web_url_or_empty(bases[0], base=url) or url
     for element in tree.iter("a", "img"):
         for attribute in ("href", "src", "data-src"):
             value = element.get(attribute)
@@ -335,11 +322,11 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
             f"No main text was found on the page (under {MIN_BODY_WORDS} words extracted)."
         )
 
-    image_url = _http_url(page_image or document.image, base=url)
+    image_url = web_url_or_empty(page_image or document.image, base=url)
     if not image_url:
         first_image = document.body.find(".//graphic")
         if first_image is not None:
-            image_url = _http_url(first_image.get("src"), base=url)
+            image_url = web_url_or_empty(first_image.get("src"), base=url)
 
     return ExtractedArticle(
         title=title[:500],

@@ -9,10 +9,11 @@ of script-like elements dropped entirely rather than shown as text.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import lxml.html
 import nh3
+
+from digest.core.links import is_web_url
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -68,11 +69,7 @@ _BR = "\ue000"
 def _http_base(base_url: str | None) -> str | None:
     if not base_url:
         return None
-    try:
-        parts = urlsplit(base_url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if not is_web_url(base_url):
         return None
     return base_url.strip()
 

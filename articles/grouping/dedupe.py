@@ -20,12 +20,10 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Iterable
 from datetime import timedelta
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from articles.models import Article, StoryGroup
@@ -236,19 +234,3 @@ def assign_story_group(*, article: Article) -> None:
             Article.objects.filter(pk=article.pk).update(
                 minhash=article.minhash, group_id=article.group_id
             )
-
-
-def group_source_counts(article_ids: Iterable[int]) -> dict[int, int]:
-    """How many distinct sources reported each article's story ("reported by N sources").
-
-    An article outside any group counts 1 (its own source). One query.
-    """
-    ids = list(article_ids)
-    if not ids:
-        return {}
-    rows = (
-        Article.objects.filter(pk__in=ids)
-        .annotate(sources=Count("group__articles__source", distinct=True))
-        .values_list("pk", "sources")
-    )
-    return {pk: max(sources, 1) for pk, sources in rows}

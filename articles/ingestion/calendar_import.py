@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -20,6 +19,7 @@ from django.utils.html import escape, linebreaks
 
 from articles.cleaning.sanitising import plain_text, sanitize_html
 from articles.models import Event, Source
+from digest.core.links import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _description_html(component: icalendar.cal.Component) -> str:
 
 def _http_url(value: object) -> str:
     url = str(value or "").strip()
-    return url[:2000] if urlsplit(url).scheme in ("http", "https") else ""
+    return url[:2000] if is_web_url(url) else ""
 
 
 def _event_values(

@@ -13,12 +13,12 @@ import calendar
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from django.utils.html import escape, linebreaks
 
 from articles.cleaning.sanitising import plain_text, sanitize_html
+from digest.core.links import web_url_or_empty
 
 # A date this far in the future is a publisher's mistake; the fetch time is used.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -64,13 +64,6 @@ class ParsedFeed:
     """Why feedparser called the document ill-formed, when it still yielded entries."""
 
 
-def _http_url(value: str | None, *, base: str) -> str:
-    if not value:
-        return ""
-    absolute = urljoin(base, value.strip())
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else ""
-
-
 def _entry_date(entry: feedparser.FeedParserDict, *, now: datetime) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed: time.struct_time | None = entry.get(key)
@@ -96,7 +89,7 @@ def _entry_image(entry: feedparser.FeedParserDict, *, base: str) -> str:
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/")
     ]
     for candidate in candidates:
-        if url := _http_url(candidate, base=base):
+        if url := web_url_or_empty(candidate, base=base):
             return url
     return ""
 
@@ -128,7 +121,7 @@ def _entry(entry: feedparser.FeedParserDict, *, base: str, now: datetime) -> Fee
     if entry.get("guidislink") and raw_link == entry.get("id") and "://" not in raw_link:
         # feedparser copied a GUID that is not a URL into the link: there is no link.
         raw_link = ""
-    link = _http_url(raw_link, base=entry_base)
+    link = web_url_or_empty(raw_link, base=entry_base)
     return FeedEntry(
         guid=guid,
         link=link,
@@ -145,7 +138,7 @@ def _feed_link_on_page(parsed: feedparser.FeedParserDict, *, base: str) -> str:
     for link in parsed.feed.get("links") or []:
         kind = str(link.get("type", ""))
         if link.get("rel") == "alternate" and ("rss" in kind or "atom" in kind):
-            return _http_url(link.get("href"), base=base)
+            return web_url_or_empty(link.get("href"), base=base)
     return ""
 
 
@@ -196,7 +189,7 @@ def parse_feed(
         )
     return ParsedFeed(
         title=plain_text(parsed.feed.get("title", ""))[:200],
-        link=_http_url(parsed.feed.get("link"), base=url),
+        link=web_url_or_empty(parsed.feed.get("link"), base=url),
         version=parsed.version or "",
         entries=entries,
         warning=problem,

@@ -22,6 +22,7 @@ from lxml import etree
 
 from articles.grouping.canonical import canonicalize_url
 from articles.models import Source
+from digest.core.links import is_web_url
 
 MAX_URL_LENGTH = 2000
 _CATEGORY_WORDS = {
@@ -71,11 +72,6 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def read_opml(content: bytes) -> tuple[list[Outline], list[tuple[str, str]]]:
     """The usable outlines in ``content`` and (what, why) for the unusable ones."""
     try:
@@ -111,7 +107,7 @@ def _walk(
             label = name.lower().strip()
             _walk(element, _CATEGORY_WORDS.get(label, category), outlines, rejected)
             continue
-        if not _http(url):
+        if not is_web_url(url):
             rejected.append((url, "only http and https URLs can be sources"))
             continue
         if len(url) > MAX_URL_LENGTH:
@@ -128,7 +124,9 @@ def _walk(
             Outline(
                 name=name or urlsplit(url).hostname or url,
                 url=url,
-                site_url=site_url if _http(site_url) and len(site_url) <= MAX_URL_LENGTH else "",
+                site_url=site_url
+                if is_web_url(site_url) and len(site_url) <= MAX_URL_LENGTH
+                else "",
                 kind=kind,
                 category=Source.Category.EVENTS if kind == Source.Kind.ICAL else category,
             )

@@ -40,7 +40,7 @@ from newsletters.compiling.items import (
 from newsletters.compiling.pool import candidate_pool
 from newsletters.issue_page import issue_page_context
 from newsletters.models import Delivery, Issue, IssueItem, IssueStatusChange, Subscriber
-from newsletters.rendering import personalise, render_issue_email
+from newsletters.rendering import personalise, render_issue_email, unsaved_recipient
 from newsletters.sending.batch import delivery_counts, send_test_copy
 from newsletters.subscribers.services import InvalidAddress
 from newsletters.workflow import (
@@ -607,12 +607,7 @@ class IssueAdmin(SortableAdminBase, admin.ModelAdmin):
         (with links that belong to nobody, like a test copy's); ``?format=text`` gives
         the plain-text part."""
         issue = self._issue_or_404(request, object_id)
-        # A subscriber that is not saved and never will be: its links lead nowhere.
-        nobody = Subscriber(
-            pk=0,
-            email=getattr(request.user, "email", "") or "preview@localhost",
-            token_key="preview",  # noqa: S106 - not a secret, a key no link is signed with
-        )
+        nobody = unsaved_recipient(email=getattr(request.user, "email", "") or "preview@localhost")
         message = personalise(rendered=render_issue_email(issue=issue), subscriber=nobody)
         if request.GET.get("format") == "text":
             body = f"Subject: {message.subject}\n\n{message.text}"

@@ -36,7 +36,13 @@ from django.utils import timezone
 
 from digest.core.queue import enqueue
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.rendering import PersonalMessage, RenderedIssue, personalise, render_issue_email
+from newsletters.rendering import (
+    PersonalMessage,
+    RenderedIssue,
+    personalise,
+    render_issue_email,
+    unsaved_recipient,
+)
 from newsletters.subscribers.services import normalise_address, record_permanent_failure
 from newsletters.transitions import move_issue
 
@@ -783,7 +789,7 @@ def send_test_copy(*, issue: Issue, email: str) -> str:
     """
     address = normalise_address(email)
     rendered = render_issue_email(issue=issue)
-    nobody = Subscriber(pk=0, email=address, token_key="test-copy")  # noqa: S106 - not a secret
+    nobody = unsaved_recipient(email=address)
     message = personalise(rendered=rendered, subscriber=nobody)
     message = PersonalMessage(
         to=address,

@@ -28,6 +28,7 @@ from django.utils.crypto import constant_time_compare
 
 from articles.models import Topic
 from digest.core import ratelimit
+from digest.core.links import absolute_url
 from digest.core.queue import enqueue
 from newsletters.models import Subscriber
 from newsletters.subscribers.tokens import InvalidToken, Purpose, make_token, read_token
@@ -162,10 +163,6 @@ def send_subscriber_email(*, subscriber: Subscriber, kind: str) -> None:
         raise ValueError(f"unknown subscriber email {kind!r}")
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def _send_templated(*, subscriber: Subscriber, template: str, context: dict) -> None:
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(
@@ -185,12 +182,12 @@ def _send_templated(*, subscriber: Subscriber, template: str, context: dict) -> 
 
 def confirm_url(*, subscriber: Subscriber) -> str:
     token = make_token(subscriber=subscriber, purpose=Purpose.CONFIRM)
-    return _absolute(reverse("subscriptions:confirm", kwargs={"token": token}))
+    return absolute_url(reverse("subscriptions:confirm", kwargs={"token": token}))
 
 
 def preferences_url(*, subscriber: Subscriber) -> str:
     token = make_token(subscriber=subscriber, purpose=Purpose.PREFERENCES)
-    return _absolute(reverse("subscriptions:preferences", kwargs={"token": token}))
+    return absolute_url(reverse("subscriptions:preferences", kwargs={"token": token}))
 
 
 def send_confirmation_email(*, subscriber: Subscriber) -> None:

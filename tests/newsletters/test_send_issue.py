@@ -29,7 +29,7 @@ def test_send_issue_sends_to_everyone_and_prints_summary(issue, settings):
     call_command("send_issue", "7", stdout=out)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in subscribers)
     assert "Issue #7: 5 sent, 0 failed, 0 waiting for a retry, of 5" in out.getvalue()
-    assert "\r[" not in out.getvalue()  # no bar when not on a terminal
+    assert "\r" not in out.getvalue()  # no bar when not on a terminal
     assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENT
 
 
@@ -37,7 +37,7 @@ def test_send_issue_draws_a_progress_bar_on_a_terminal(issue):
     SubscriberFactory(active=True)
     out = FakeTerminal()
     call_command("send_issue", "7", stdout=out)
-    assert "\r[" in out.getvalue() and "1/1" in out.getvalue()
+    assert "\r" in out.getvalue() and "1/1" in out.getvalue()
 
 
 def test_send_issue_resumes_a_send_under_way(issue):

@@ -6,32 +6,16 @@ from newsletters.models import Delivery, Issue
 from newsletters.tasks import (
     deliveries_send_batch_task,
     deliveries_sweep_task,
-    issue_send_task,
     issues_start_scheduled_task,
 )
-from tests.factories import IssueFactory, IssueItemFactory, SubscriberFactory
+from tests.factories import IssueFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_tasks_return_quietly_when_rows_are_gone():
-    issue_send_task.delay(issue_id=987654)
     deliveries_send_batch_task.delay(issue_id=987654, delivery_ids=[1, 2])
     assert mail.outbox == []
-
-
-def test_issue_send_task_sends_the_issue_once(django_capture_on_commit_callbacks, admin_user):
-    issue = IssueFactory()
-    IssueItemFactory(issue=issue)
-    SubscriberFactory(active=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        issue_send_task.delay(issue_id=issue.pk, user_id=admin_user.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        issue_send_task.delay(issue_id=issue.pk)  # a second start does nothing
-    assert len(mail.outbox) == 1
-    issue.refresh_from_db()
-    assert issue.status == Issue.Status.SENT
-    assert issue.status_changes.first().changed_by == admin_user
 
 
 def test_batch_task_sends_and_finishes_issue():

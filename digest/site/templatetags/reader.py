@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django import template
-from django.conf import settings
 
 from articles.cleaning.sanitising import plain_text
 from articles.timezones import format_duration, format_zoned_times
+from digest.core.links import absolute_url
 
 register = template.Library()
 
@@ -29,9 +29,7 @@ def duration(value: timedelta | None) -> str:
 @register.filter
 def absolute(path: str) -> str:
     """The absolute URL of a site path, on the site's public address (SITE_URL)."""
-    if not path or path.startswith(("http://", "https://")):
-        return path or ""
-    return settings.SITE_URL + path
+    return absolute_url(path or "")
 
 
 @register.filter

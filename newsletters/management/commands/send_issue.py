@@ -6,31 +6,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from digest.core.progress import ProgressBar
 from newsletters.models import Issue
 from newsletters.sending import batch as sending
 from newsletters.subscribers.services import InvalidAddress
-
-
-class ProgressBar:
-    """A one-line bar redrawn in place; draws nothing unless the stream is a terminal."""
-
-    def __init__(self, *, stream, total: int, width: int = 40) -> None:
-        self.stream = stream
-        self.total = max(total, 1)
-        self.width = width
-        self.enabled = stream.isatty()
-
-    def update(self, done: int, note: str = "") -> None:
-        if not self.enabled:
-            return
-        filled = int(self.width * min(done, self.total) / self.total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{self.total} {note}", ending="")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("")
 
 
 class Command(BaseCommand):
@@ -89,22 +68,24 @@ class Command(BaseCommand):
     def _send_here(self, issue: Issue) -> None:
         counts = sending.delivery_counts(issue)
         done = counts["sent"] + counts["failed"]
-        bar = ProgressBar(stream=self.stdout, total=counts["total"])
-        bar.update(done)
+        bar = ProgressBar(self.stdout, unit="message", total=counts["total"])
+        bar.update_to(done)
         for batch in sending.pending_batches(issue_id=issue.pk):
             result = sending.send_batch(issue_id=issue.pk, delivery_ids=batch)
             done += result.sent + result.failed
-            bar.update(done)
-        bar.close()
+            bar.update_to(done)
+        bar.finish()
 
     def _follow(self, issue: Issue) -> None:
-        bar = ProgressBar(stream=self.stdout, total=sending.delivery_counts(issue)["total"])
+        bar = ProgressBar(
+            self.stdout, unit="message", total=sending.delivery_counts(issue)["total"]
+        )
         last_change = time.monotonic()
         last_done = -1
         while True:
             counts = sending.delivery_counts(issue)
             done = counts["sent"] + counts["failed"]
-            bar.update(done)
+            bar.update_to(done)
             if counts["pending"] + counts["sending"] == 0:
                 break
             if done != last_done:
@@ -113,4 +94,4 @@ class Command(BaseCommand):
                 self.stdout.write("\nNo progress for two minutes; the workers carry on alone.")
                 break
             time.sleep(1)
-        bar.close()
+        bar.finish()

@@ -14,7 +14,6 @@ from django.utils import timezone
 from articles.grouping.dedupe import (
     assign_story_group,
     features,
-    group_source_counts,
     signature,
     similarity,
 )
@@ -199,47 +198,3 @@ def test_assign_story_group_query_count_is_bounded(django_assert_max_num_queries
 
     article.refresh_from_db()
     assert article.group_id is not None
-
-
-def test_group_source_counts_counts_distinct_sources_in_one_query(
-    django_assert_num_queries,
-):
-    group = StoryGroupFactory()
-    outlet = SourceFactory()
-    grouped = [
-        ArticleFactory(source=outlet, group=group),
-        ArticleFactory(source=outlet, group=group),
-        ArticleFactory(source=SourceFactory(), group=group),
-        ArticleFactory(source=SourceFactory(), group=group),
-    ]
-    alone = ArticleFactory(group=None)
-
-    with django_assert_num_queries(1):
-        counts = group_source_counts([a.pk for a in grouped] + [alone.pk])
-
-    assert counts == {**{a.pk: 3 for a in grouped}, alone.pk: 1}
-    assert group_source_counts([]) == {}
-
-
-@pytest.mark.slow
-def test_evaluation_stories_group_rewrites_and_nothing_else():
-    """The measured threshold, end to end through the database, on the whole set."""
-    articles = {}
-    for item in STORIES:
-        for version in (0, 1):
-            articles[(item["id"], version)] = ingest(SourceFactory(), story(item["id"], version))
-    for article in articles.values():
-        article.refresh_from_db()
-
-    grouped_pairs = sum(
-        articles[(item["id"], 0)].group_id is not None
-        and articles[(item["id"], 0)].group_id == articles[(item["id"], 1)].group_id
-        for item in STORIES
-    )
-    groups: dict[int, set[str]] = {}
-    for (story_id, _), article in articles.items():
-        if article.group_id is not None:
-            groups.setdefault(article.group_id, set()).add(story_id)
-
-    assert all(len(story_ids) == 1 for story_ids in groups.values()), groups
-    assert grouped_pairs >= 0.85 * len(STORIES)
