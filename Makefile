@@ -43,6 +43,7 @@ format: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
 
 worker: $(STAMP)
 	$(BIN)/celery -A digest worker --pool=prefork --loglevel=INFO
