@@ -1,12 +1,9 @@
-"""A small demo world, built without the network.
+"""Building the demo world: topics, sources, ingested stories, issues, subscribers, an editor.
 
-The feeds, article pages and calendar in ``digest/demo/demo_data/site/`` stand in
-for four outlets at ``https://demo.digest.invalid/``. ``demo_fetch`` serves them
-with the same signature as the safe fetcher, and ``build_demo_world`` hands it
-to the real ingestion pipeline, so parsing, extraction, boilerplate stripping,
-topic suggestion and near-duplicate grouping all run on the demo as they would
-on the web. Dates in those files are written relative to today
-(``{{iso:-3 09:30}}``: three days ago at 09:30 UTC) and filled in when served.
+``build_demo_world`` creates the rows described in ``digest.demo.data`` and
+hands the fake outlets of ``digest.demo.outlets`` to the real ingestion
+pipeline, so parsing, extraction, boilerplate stripping, topic suggestion and
+near-duplicate grouping all run on the demo as they would on the web.
 
 Building is idempotent: topics and sources are matched by slug and URL,
 articles by their canonical URL, issues by number, subscribers by email; an
@@ -15,367 +12,37 @@ existing issue is left as it is.
 
 from __future__ import annotations
 
-import mimetypes
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from articles.fetching.client import FetchResult, HTTPStatusError
+from articles.fetching.client import FetchResult
+from articles.ingestion.poll import PollStatus, poll_source
 from articles.models import Article, Event, Source, Topic
-
-DEMO_HOST = "demo.digest.invalid"
-DEMO_ROOT = Path(__file__).resolve().parent / "demo_data" / "site"
-# Printed by the command and used only when DEBUG is on (a local demo).
-DEMO_PASSWORD = "digest-demo"  # noqa: S105
-ADMIN_USERNAME = "editor"
-
-TOPICS: list[tuple[str, str, str, list[str]]] = [
-    (
-        "Artificial intelligence",
-        "artificial-intelligence",
-        "Rules for AI models and systems, AI safety, and AI in public services.",
-        [
-            "artificial intelligence",
-            "AI",
-            "machine learning",
-            "general-purpose model",
-            "language model",
-            "chatbot",
-            "algorithm",
-        ],
-    ),
-    (
-        "E-commerce and trade",
-        "e-commerce-and-trade",
-        "Online marketplaces, digital trade agreements, customs and data flows in trade.",
-        [
-            "e-commerce",
-            "online marketplace",
-            "digital trade",
-            "trade agreement",
-            "customs",
-            "tariff",
-            "e-invoicing",
-        ],
-    ),
-    (
-        "Competition",
-        "competition",
-        "Antitrust cases, merger control and rules for gatekeeper platforms.",
-        [
-            "antitrust",
-            "competition authority",
-            "competition",
-            "dominant position",
-            "gatekeeper",
-            "gatekeepers",
-            "merger",
-            "self-preferencing",
-        ],
-    ),
-    (
-        "Content policy",
-        "content-policy",
-        "Content moderation, disinformation, platform transparency and online speech.",
-        [
-            "content moderation",
-            "disinformation",
-            "takedown",
-            "transparency report",
-            "code of practice",
-            "hate speech",
-            "online platform",
-        ],
-    ),
-    (
-        "Child safety online",
-        "child-safety-online",
-        "Age assurance, design codes and protection of children on online services.",
-        [
-            "child safety",
-            "children",
-            "minors",
-            "age verification",
-            "age assurance",
-            "age checks",
-            "parental consent",
-        ],
-    ),
-    (
-        "Data protection and privacy",
-        "data-protection",
-        "Personal data, privacy regulators and surveillance.",
-        [
-            "data protection",
-            "privacy",
-            "personal data",
-            "data protection authority",
-            "surveillance",
-            "biometric",
-        ],
-    ),
-    (
-        "Cybersecurity",
-        "cybersecurity",
-        "Cyberattacks, ransomware, vulnerabilities and cybercrime cooperation.",
-        [
-            "cybersecurity",
-            "ransomware",
-            "cyberattack",
-            "vulnerability",
-            "cybercrime",
-            "incident response",
-        ],
-    ),
-    (
-        "Cryptocurrencies and digital finance",
-        "digital-finance",
-        "Crypto-assets, stablecoins, central bank digital currencies and payments.",
-        [
-            "cryptocurrency",
-            "crypto",
-            "stablecoin",
-            "digital currency",
-            "central bank",
-            "exchange",
-            "digital payments",
-        ],
-    ),
-    (
-        "Semiconductors",
-        "semiconductors",
-        "Chips, fabrication plants, subsidies and export controls.",
-        [
-            "semiconductor",
-            "chip",
-            "chips",
-            "chipmaking",
-            "fabrication plant",
-            "foundry",
-            "export controls",
-            "lithography",
-        ],
-    ),
-    (
-        "Geopolitics and digital diplomacy",
-        "digital-diplomacy",
-        "Treaties, multilateral forums and technology in foreign policy.",
-        [
-            "diplomacy",
-            "geopolitical",
-            "treaty",
-            "negotiations",
-            "multilateral",
-            "Global Digital Forum",
-            "delegations",
-            "capacity building",
-        ],
-    ),
-    (
-        "Infrastructure",
-        "infrastructure",
-        "Broadband, subsea cables, data centres, cloud and connectivity.",
-        [
-            "infrastructure",
-            "broadband",
-            "subsea cable",
-            "cables",
-            "data centre",
-            "cloud computing",
-            "cloud providers",
-            "connectivity",
-            "satellite",
-        ],
-    ),
-    (
-        "Health tech",
-        "health-tech",
-        "Digital health, telemedicine and health data.",
-        [
-            "health data",
-            "digital health",
-            "telemedicine",
-            "hospital",
-            "hospitals",
-            "patient records",
-            "medical",
-        ],
-    ),
-]
-
-
-@dataclass(frozen=True)
-class DemoSource:
-    name: str
-    path: str
-    site_path: str
-    kind: str
-    category: str
-    strip_patterns: str = ""
-
-
-SOURCES: list[DemoSource] = [
-    DemoSource(
-        "Policy Wire",
-        "policy-wire/feed.rss",
-        "policy-wire/",
-        Source.Kind.FEED,
-        Source.Category.NEWS,
-    ),
-    DemoSource(
-        "NetGov Observer",
-        "netgov-observer/atom.xml",
-        "netgov-observer/",
-        Source.Kind.FEED,
-        Source.Category.NEWS,
-        # An editor's own pattern; the other outlets' trailers are recognised unaided.
-        strip_patterns=r"^Want the week's digital policy news in your inbox\?",
-    ),
-    DemoSource(
-        "Digital Commons Review",
-        "digital-commons/index.rdf",
-        "digital-commons/",
-        Source.Kind.FEED,
-        Source.Category.ANALYSIS,
-    ),
-    DemoSource(
-        "Digital policy events",
-        "events/calendar.ics",
-        "events/",
-        Source.Kind.ICAL,
-        Source.Category.EVENTS,
-    ),
-]
-
-SUBSCRIBERS: list[tuple[str, str, list[str]]] = [
-    ("amira.haddad@example.org", "active", []),
-    ("ben.okoro@example.org", "active", ["artificial-intelligence", "data-protection"]),
-    ("chen.wei@example.net", "active", []),
-    ("dora.lindgren@example.com", "active", ["semiconductors", "e-commerce-and-trade"]),
-    ("emil.novak@example.org", "pending", []),
-    ("farah.qureshi@example.net", "unsubscribed", []),
-]
-
-ISSUE_ONE_TITLE = "Guidance for AI models, age checks for social media, and cables under the sea"
-ISSUE_ONE_LETTER = """Dear readers,
-
-Two regulators set the tone this week. The Meridian Union's AI Office published its \
-[first guidance for developers of general-purpose models]({ai_office}), and \
-[Caldoria's parliament voted]({age_checks}) to require age checks on social media. \
-Both raise the question our Reading corner returns to: how much can be checked \
-before a product is used, and how much only afterwards?
-
-Infrastructure reminded us that it is physical. [Two subsea cables were cut]({cables}) \
-in the Strait of Lunaria, and [a ransomware attack]({ransomware}) postponed \
-operations at three hospitals in Port Sable.
-
-As always, Upcoming events lists where these debates continue.
-"""
-ISSUE_TWO_LETTER = """Dear readers,
-
-A first draft for this week: the privacy regulator's decision on Kestrel Systems, \
-the new export controls on chipmaking tools, and CoinHarbor's collapse.
-
-"""
-SIGN_OFF = "The Digital Policy Weekly team"
-
+from digest.demo.data import (
+    ADMIN_USERNAME,
+    DEMO_PASSWORD,
+    ISSUE_ONE_LETTER,
+    ISSUE_ONE_TITLE,
+    ISSUE_TWO_LETTER,
+    LETTER_LINK_SLUGS,
+    SIGN_OFF,
+    SOURCES,
+    SUBSCRIBERS,
+    TOPICS,
+)
+from digest.demo.outlets import DEMO_HOST, demo_url, make_demo_fetch
+from newsletters.compiling.drafting import auto_draft_issue, radar_stories
+from newsletters.compiling.items import ItemError, add_article_item
+from newsletters.models import Delivery, Issue, IssueItem, IssueStatusChange, Subscriber
 
 # --------------------------------------------------------------------- serving
-
-_PLACEHOLDER = re.compile(r"\{\{(\w+)(?::([+-]?\d+) (\d\d):(\d\d))?\}\}")
-_CONTENT_TYPES = {
-    ".rss": "application/rss+xml",
-    ".xml": "application/atom+xml",
-    ".rdf": "application/rdf+xml",
-    ".ics": "text/calendar",
-    ".html": "text/html",
-}
-
-
-def render_demo_text(text: str, *, today: date, site_url: str) -> str:
-    """Fill the date and site placeholders of a demo file for ``today``."""
-
-    def moment(match: re.Match) -> datetime:
-        days, hours, minutes = int(match[2]), int(match[3]), int(match[4])
-        return datetime.combine(today + timedelta(days=days), time(hours, minutes), tzinfo=UTC)
-
-    def replace(match: re.Match) -> str:
-        kind = match[1]
-        if kind == "site_url":
-            return site_url
-        if match[2] is None:
-            return match[0]
-        value = moment(match)
-        if kind == "iso":
-            return value.isoformat().replace("+00:00", "Z")
-        if kind == "rfc822":
-            return value.strftime("%a, %d %b %Y %H:%M:%S +0000")
-        if kind == "long":
-            return f"{value.day} {value:%B %Y}"
-        if kind == "ical":  # a local time, the file names its TZID
-            return value.strftime("%Y%m%dT%H%M%S")
-        if kind == "icalutc":
-            return value.strftime("%Y%m%dT%H%M%SZ")
-        return match[0]
-
-    return _PLACEHOLDER.sub(replace, text)
-
-
-def demo_url(path: str) -> str:
-    return f"https://{DEMO_HOST}/{path}"
-
-
-def demo_file(url: str) -> Path | None:
-    """The file under ``DEMO_ROOT`` that serves ``url``, or None."""
-    parts = urlsplit(url)
-    if parts.hostname != DEMO_HOST:
-        return None
-    relative = parts.path.lstrip("/")
-    if ".." in relative.split("/"):
-        return None
-    for candidate in (relative, relative + ".html", relative.rstrip("/") + ".html"):
-        path = DEMO_ROOT / candidate
-        if candidate and path.is_file():
-            return path
-    return None
-
-
-def make_demo_fetch(*, today: date | None = None) -> Callable[..., FetchResult]:
-    """A fetch function with the safe fetcher's signature that serves the demo files."""
-    day = today or timezone.now().astimezone(UTC).date()
-
-    def demo_fetch(url: str, *, etag=None, last_modified=None, **_options) -> FetchResult:
-        path = demo_file(url)
-        if path is None:
-            raise HTTPStatusError(f"{url} is not part of the demo (404).", url=url, status=404)
-        text = render_demo_text(
-            path.read_text(encoding="utf-8"), today=day, site_url=settings.SITE_URL
-        )
-        content_type = _CONTENT_TYPES.get(path.suffix) or (
-            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        )
-        return FetchResult(
-            url=url,
-            status=200,
-            content=text.encode("utf-8"),
-            headers={"content-type": f"{content_type}; charset=utf-8"},
-            content_type=content_type,
-            encoding="utf-8",
-        )
-
-    return demo_fetch
-
-
-# -------------------------------------------------------------------- building
 
 
 @dataclass
@@ -460,8 +127,6 @@ def ingest_demo_sources(
     ``build_demo_world`` polls them directly. Returns new articles, new events
     and the errors of sources that failed.
     """
-    from articles.ingestion.poll import PollStatus, poll_source
-
     new_articles = new_events = 0
     problems = []
     for source in sources:
@@ -482,14 +147,8 @@ def _article_by_slug(slug: str) -> Article | None:
 
 
 def _letter_links() -> dict[str, str]:
-    slugs = {
-        "ai_office": "ai-office-guidance-general-purpose-models",
-        "age_checks": "caldoria-passes-social-media-age-verification-law",
-        "cables": "two-subsea-cables-cut-strait-of-lunaria",
-        "ransomware": "ransomware-attack-disrupts-port-sable-hospitals",
-    }
     links = {}
-    for key, slug in slugs.items():
+    for key, slug in LETTER_LINK_SLUGS.items():
         article = _article_by_slug(slug)
         links[key] = article.get_absolute_url() if article else "/issues/"
     return links
@@ -497,10 +156,6 @@ def _letter_links() -> dict[str, str]:
 
 def ensure_issues(*, today: date) -> list[int]:
     """Sent issue #1 (last week), draft issue #2 (this week); existing ones are kept."""
-    from newsletters.compiling.drafting import auto_draft_issue, radar_stories
-    from newsletters.compiling.items import ItemError, add_article_item
-    from newsletters.models import Delivery, Issue, IssueItem, IssueStatusChange, Subscriber
-
     created = []
     if not Issue.objects.filter(number=1).exists():
         sent_at = timezone.make_aware(datetime.combine(today - timedelta(days=6), time(7, 0)), UTC)
@@ -558,8 +213,6 @@ def ensure_issues(*, today: date) -> list[int]:
 
 
 def ensure_subscribers(*, topics: dict[str, Topic], today: date) -> int:
-    from newsletters.models import Subscriber
-
     joined = timezone.make_aware(datetime.combine(today - timedelta(days=30), time(9)), UTC)
     for email, status, topic_slugs in SUBSCRIBERS:
         subscriber, created = Subscriber.objects.get_or_create(

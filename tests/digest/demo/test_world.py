@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,13 +11,7 @@ from django.core.management import call_command
 
 from articles.fetching import client as fetching
 from articles.models import Article, Event, Source, Topic
-from digest.demo.world import (
-    ADMIN_USERNAME,
-    DEMO_PASSWORD,
-    demo_url,
-    make_demo_fetch,
-    render_demo_text,
-)
+from digest.demo.data import ADMIN_USERNAME, DEMO_PASSWORD
 from newsletters.models import Delivery, Issue, IssueItem, Subscriber
 
 TRAILER_WORDS = ("DigestBot chatbot", "NetGov Observer briefing", "become a member")
@@ -154,33 +147,3 @@ def test_demo_progress_bar_only_on_a_terminal(no_network):
 
     assert "\r[" not in plain
     assert "\r[" in terminal and "#" * 30 in terminal
-
-
-def test_demo_fetch_serves_only_files_of_the_demo_site():
-    fetch = make_demo_fetch(today=date(2026, 4, 25))
-
-    feed = fetch(demo_url("policy-wire/feed.rss"))
-
-    assert feed.status == 200 and feed.content_type == "application/rss+xml"
-    assert b"Fri, 24 Apr 2026 10:00:00 +0000" in feed.content  # lastBuildDate: a day before
-    for url in (
-        demo_url("../demo.py"),
-        demo_url("policy-wire/%2e%2e/%2e%2e/demo.py"),
-        demo_url("nothing-here.html"),
-        "https://example.org/policy-wire/feed.rss",
-    ):
-        with pytest.raises(fetching.HTTPStatusError):
-            fetch(url)
-
-
-def test_demo_dates_are_relative_to_today():
-    text = (
-        "{{iso:-3 09:30}} {{rfc822:+1 14:00}} {{ical:+2 08:15}} {{icalutc:0 00:00}} {{site_url}}"
-    )
-
-    rendered = render_demo_text(text, today=date(2026, 1, 2), site_url="http://host")
-
-    assert rendered == (
-        "2025-12-30T09:30:00Z Sat, 03 Jan 2026 14:00:00 +0000 20260104T081500 "
-        "20260102T000000Z http://host"
-    )
