@@ -4,8 +4,8 @@ What goes, and only this:
 
 - paragraphs at the edges of a body (a leading or trailing run) whose normalised
   text recurs at the same edge across at least ``MIN_RECURRENCE`` of the source's
-  recent bodies (learnt without configuration: every body cleaned leaves its
-  sightings in ``BoilerplateSighting``);
+  recent bodies (learnt without configuration; the counting is
+  ``articles.cleaning.recurrence``);
 - short paragraphs in the middle that recur verbatim across that many bodies;
 - closing sentences of the last paragraph that recur the same way;
 - short edge paragraphs (or closing sentences) matching a small built-in list of
@@ -23,33 +23,33 @@ cleaned again, so the earliest articles lose their trailer too.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import lxml.html
 import regex
-from django.db.models import Count, Max
 from lxml import etree
 
+from articles.cleaning.recurrence import (
+    MAX_TRAILER_WORDS,
+    MIN_RECURRENCE,
+    RECENT_BODIES,
+    Block,
+    RecentBodies,
+    body_blocks,
+    closing_suffixes,
+    digest_of_body,
+    parse_body,
+    recurrence_counts,
+    remember_body,
+    sightings_of,
+    stored_counts,
+    text_digest,
+)
 from articles.cleaning.sanitising import html_to_text
 from articles.models import Article, BoilerplateSighting, Source
 
 logger = logging.getLogger(__name__)
-
-# A text is boilerplate when it recurs in this many of the source's recent bodies
-# (this one included). Three keeps a coincidence between two articles (a quote both
-# repeat) from counting, and still catches a trailer from a source's third article.
-MIN_RECURRENCE = 3
-# Recent bodies of a source considered; older sightings are deleted.
-RECENT_BODIES = 30
-# Longest paragraph (in words) that can be a generic trailer or a mid-body repeat.
-# Real trailers are one or two sentences; longer paragraphs are left alone.
-MAX_TRAILER_WORDS = 60
-# How many leading/trailing paragraphs count as the edges.
-EDGE_PARAGRAPHS = 3
 
 # Editor patterns: longer ones are ignored, each match gets this long before it is
 # abandoned (the ``regex`` module enforces it), and only this much of a paragraph is
@@ -83,11 +83,7 @@ GENERIC_TRAILERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(advertisement|sponsored content|skip advertisement)", _I),
 )  # fmt: skip
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
-# A sentence ends at . ! ? (and closing quotes) followed by space and a capital or quote.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
 _CATASTROPHIC = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
 
 
@@ -96,28 +92,6 @@ class CleanedBody:
     html: str
     text: str
     removed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Block:
-    element: etree._Element
-    text: str
-    digest: str
-    words: int
-
-
-def normalise(text: str) -> str:
-    """The text used to compare paragraphs: case-folded words, numbers as '0'."""
-    words = _WORD.findall(_DIGITS.sub("0", text.casefold()))
-    return " ".join(words)
-
-
-def text_digest(text: str) -> str:
-    return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
-
-
-def _body_digest(body_html: str) -> str:
-    return hashlib.blake2b(body_html.encode(), digest_size=16).hexdigest()
 
 
 def is_generic_trailer(text: str) -> bool:
@@ -173,187 +147,6 @@ def _matches_editor_pattern(patterns: list[regex.Pattern], text: str) -> bool:
     return False
 
 
-def _parse(body_html: str) -> etree._Element:
-    return lxml.html.fragment_fromstring(body_html or "", create_parent="div")
-
-
-def _blocks(root: etree._Element) -> list[_Block]:
-    blocks = []
-    for element in root:
-        if not isinstance(element.tag, str):
-            continue
-        text = _SPACE.sub(" ", "".join(element.itertext())).strip()
-        if not text:
-            continue
-        blocks.append(_Block(element, text, text_digest(text), len(text.split())))
-    return blocks
-
-
-def _closing_suffixes(text: str) -> list[str]:
-    """The last one and two sentences of ``text``, longest first, if others precede them."""
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    suffixes = []
-    for count in (2, 1):
-        if len(sentences) > count:
-            suffixes.append(" ".join(sentences[-count:]).strip())
-    return suffixes
-
-
-def _places(blocks: list[_Block]) -> list[tuple[str, str]]:
-    """(place, digest) pairs describing where each block and closing sentence sits."""
-    sightings: list[tuple[str, str]] = []
-    last = len(blocks) - 1
-    for index, block in enumerate(blocks):
-        if index >= len(blocks) - EDGE_PARAGRAPHS:
-            sightings.append((BoilerplateSighting.Place.TAIL, block.digest))
-        if index < EDGE_PARAGRAPHS:
-            sightings.append((BoilerplateSighting.Place.HEAD, block.digest))
-        if block.words <= MAX_TRAILER_WORDS:
-            sightings.append((BoilerplateSighting.Place.MIDDLE, block.digest))
-        if index == last:
-            for suffix in _closing_suffixes(block.text):
-                sightings.append((BoilerplateSighting.Place.CLOSING, text_digest(suffix)))
-    return sightings
-
-
-def _recurring(
-    *, source: Source, body_digest: str, sightings: list[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """How many recent bodies of the source (this one included) contain each sighting."""
-    if not sightings or source.pk is None:
-        return {}
-    recent_bodies = (
-        BoilerplateSighting.objects.filter(source=source)
-        .exclude(body_digest=body_digest)
-        .values("body_digest")
-        .annotate(last_seen=Max("seen_at"))
-        .order_by("-last_seen")
-        .values("body_digest")[:RECENT_BODIES]
-    )
-    rows = (
-        BoilerplateSighting.objects.filter(
-            source=source,
-            digest__in={digest for _, digest in sightings},
-            body_digest__in=recent_bodies,
-        )
-        .values("place", "digest")
-        .annotate(bodies=Count("body_digest", distinct=True))
-    )
-    return {(row["place"], row["digest"]): row["bodies"] + 1 for row in rows}
-
-
-class RecentBodies:
-    """A source's most recent bodies and their sightings, read once, then kept up to date
-    in memory by every ``clean_body`` call given it.
-
-    For a poll that cleans many bodies of one source: the recurrence counts come from
-    memory instead of a query per body, and equal what the database would give, as
-    long as nothing else writes the source's sightings meanwhile (a poll holds the
-    source's claim, so no other poll does). When the transaction that stored a body
-    rolls back, call ``discard_last`` so the body is not counted.
-    """
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self._bodies: dict[str, frozenset[tuple[str, str]]] | None = None
-        # Every body the source has sightings for (a few dozen: old ones are pruned).
-        self._known: set[str] = set()
-        self._last: str | None = None
-
-    def _load(self) -> dict[str, frozenset[tuple[str, str]]]:
-        if self._bodies is None:
-            # One more than counted: the body being cleaned may be among them.
-            recent = (
-                BoilerplateSighting.objects.filter(source=self.source)
-                .values("body_digest")
-                .annotate(last_seen=Max("seen_at"))
-                .order_by("-last_seen")
-                .values("body_digest")[: RECENT_BODIES + 1]
-            )
-            rows = BoilerplateSighting.objects.filter(
-                source=self.source, body_digest__in=recent
-            ).values_list("body_digest", "place", "digest", "seen_at")
-            seen: dict[str, list] = {}
-            for body_digest, place, digest, seen_at in rows:
-                entry = seen.setdefault(body_digest, [seen_at, set()])
-                entry[0] = max(entry[0], seen_at)
-                entry[1].add((place, digest))
-            ordered = sorted(seen.items(), key=lambda item: (item[1][0], item[0]))
-            self._bodies = {body: frozenset(pairs) for body, (_, pairs) in ordered}
-            self._known = set(
-                BoilerplateSighting.objects.filter(source=self.source)
-                .values_list("body_digest", flat=True)
-                .distinct()
-            )
-        return self._bodies
-
-    def counts(
-        self, *, body_digest: str, sightings: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], int]:
-        """As ``_recurring``: bodies among the recent others (plus this one) per sighting."""
-        bodies = self._load()
-        wanted = set(sightings)
-        counts: dict[tuple[str, str], int] = {}
-        others = [pairs for body, pairs in reversed(bodies.items()) if body != body_digest]
-        for pairs in others[:RECENT_BODIES]:
-            for key in wanted.intersection(pairs):
-                counts[key] = counts.get(key, 1) + 1
-        return counts
-
-    def begin(self) -> None:
-        """A new body is being cleaned: ``discard_last`` now concerns only that one."""
-        self._last = None
-
-    def add(self, *, body_digest: str, sightings: list[tuple[str, str]]) -> None:
-        """Remember a body just written (a body already known keeps its place, even an old
-        one outside the recent bodies)."""
-        bodies = self._load()
-        if body_digest in bodies or body_digest in self._known:
-            return
-        bodies[body_digest] = frozenset(sightings)
-        self._known.add(body_digest)
-        self._last = body_digest
-        while len(bodies) > RECENT_BODIES + 1:
-            del bodies[next(iter(bodies))]
-
-    def discard_last(self) -> None:
-        """Forget the body the last ``clean_body`` added (its transaction rolled back)."""
-        if self._last is not None and self._bodies is not None:
-            self._bodies.pop(self._last, None)
-            self._known.discard(self._last)
-        self._last = None
-
-    def pruned(self) -> None:
-        """Old sightings were deleted: read the bodies again when next needed."""
-        self._bodies = None
-        self._last = None
-
-
-def _remember(*, source: Source, body_digest: str, sightings: Iterable[tuple[str, str]]) -> bool:
-    """Store the body's sightings; return whether old bodies' sightings were pruned."""
-    if source.pk is None:
-        return False
-    BoilerplateSighting.objects.bulk_create(
-        [
-            BoilerplateSighting(source=source, body_digest=body_digest, place=place, digest=d)
-            for place, d in set(sightings)
-        ],
-        ignore_conflicts=True,
-    )
-    # Prune now and then (about one body in ten, chosen by digest so it is stable).
-    if int(body_digest[:2], 16) % 10 == 0:
-        keep = list(
-            BoilerplateSighting.objects.filter(source=source)
-            .values("body_digest")
-            .annotate(last_seen=Max("seen_at"))
-            .order_by("-last_seen")
-            .values_list("body_digest", flat=True)[: RECENT_BODIES * 2]
-        )
-        BoilerplateSighting.objects.filter(source=source).exclude(body_digest__in=keep).delete()
-        return True
-    return False
-
-
 def _cut_closing(element: etree._Element, suffix: str) -> bool:
     """Remove the sentences ``suffix`` from the end of ``element`` if they sit in its last
     text node; return whether anything was cut."""
@@ -382,7 +175,7 @@ def _cut_closing(element: etree._Element, suffix: str) -> bool:
 
 @dataclass
 class _Decision:
-    blocks: list[_Block]
+    blocks: list[Block]
     counts: dict[tuple[str, str], int]
     editor_patterns: list[regex.Pattern]
     removed: list[str] = field(default_factory=list)
@@ -436,7 +229,7 @@ class _Decision:
         # Closing sentences of what is now the last paragraph.
         remaining = [block for index, block in enumerate(blocks) if index not in doomed]
         last = remaining[-1]
-        for suffix in _closing_suffixes(last.text):
+        for suffix in closing_suffixes(last.text):
             if (
                 self.recurs(Place.CLOSING, text_digest(suffix)) or is_generic_trailer(suffix)
             ) and _cut_closing(last.element, suffix):
@@ -469,11 +262,11 @@ def _clean(
     body_html: str,
     counts: dict[tuple[str, str], int],
     editor_patterns: list[regex.Pattern],
-    parsed: tuple[etree._Element, list[_Block]] | None = None,
+    parsed: tuple[etree._Element, list[Block]] | None = None,
 ) -> CleanedBody:
     if parsed is None:
-        root = _parse(body_html)
-        parsed = root, _blocks(root)
+        root = parse_body(body_html)
+        parsed = root, body_blocks(root)
     root, blocks = parsed
     if not blocks:
         return CleanedBody(html=body_html, text=html_to_text(body_html), removed=[])
@@ -503,15 +296,15 @@ def clean_body(
         recent.begin()
     if not body_html or not body_html.strip():
         return CleanedBody(html="", text="", removed=[])
-    root = _parse(body_html)
-    blocks = _blocks(root)
-    sightings = _places(blocks)
-    body_digest = _body_digest(body_html)
+    root = parse_body(body_html)
+    blocks = body_blocks(root)
+    sightings = sightings_of(blocks)
+    body_digest = digest_of_body(body_html)
     if recent is not None and source.pk is not None and sightings:
         counts = recent.counts(body_digest=body_digest, sightings=sightings)
     else:
-        counts = _recurring(source=source, body_digest=body_digest, sightings=sightings)
-    pruned = _remember(source=source, body_digest=body_digest, sightings=sightings)
+        counts = recurrence_counts(source=source, body_digest=body_digest, sightings=sightings)
+    pruned = remember_body(source=source, body_digest=body_digest, sightings=sightings)
     if recent is not None and source.pk is not None and sightings:
         recent.add(body_digest=body_digest, sightings=sightings)
         if pruned:
@@ -546,23 +339,10 @@ def reclean_recent_articles(*, source: Source) -> int:
     editor_patterns = compile_strip_patterns(source)
     per_article: dict[int, list[tuple[str, str]]] = {}
     for article in articles:
-        per_article[article.pk] = _places(_blocks(_parse(article.body_html)))
-    all_digests = {digest for pairs in per_article.values() for _, digest in pairs}
-    recent_bodies = (
-        BoilerplateSighting.objects.filter(source=source)
-        .values("body_digest")
-        .annotate(last_seen=Max("seen_at"))
-        .order_by("-last_seen")
-        .values("body_digest")[:RECENT_BODIES]
+        per_article[article.pk] = sightings_of(body_blocks(parse_body(article.body_html)))
+    counts = stored_counts(
+        source=source, digests={digest for pairs in per_article.values() for _, digest in pairs}
     )
-    counts = {
-        (row["place"], row["digest"]): row["bodies"]
-        for row in BoilerplateSighting.objects.filter(
-            source=source, digest__in=all_digests, body_digest__in=recent_bodies
-        )
-        .values("place", "digest")
-        .annotate(bodies=Count("body_digest", distinct=True))
-    }
     changed = []
     for article in articles:
         cleaned = _clean(

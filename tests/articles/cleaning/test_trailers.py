@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from articles.cleaning import trailers as boilerplate
 from articles.cleaning.trailers import clean_body, is_generic_trailer
-from articles.models import Article, BoilerplateSighting
+from articles.models import Article
 from tests.factories import ArticleFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -238,20 +237,6 @@ def test_body_made_only_of_boilerplate_is_left_unchanged():
     assert cleaned.html == body
 
 
-def test_cleaning_the_same_body_again_counts_it_once():
-    source = SourceFactory()
-    body = html(*STORIES[0], TRAILER)
-
-    for _ in range(4):
-        cleaned = clean_body(source=source, body_html=body)
-
-    assert cleaned.removed == []
-    assert (
-        BoilerplateSighting.objects.filter(source=source).values("body_digest").distinct().count()
-        == 1
-    )
-
-
 def test_editor_patterns_remove_matching_paragraphs_anywhere():
     source = SourceFactory(strip_patterns="^Photo: .*$\n\n  Advertisement  \n")
     body = html(STORIES[0][0], "Photo: Reuters / J. Smith", "ADVERTISEMENT", STORIES[0][1])
@@ -307,83 +292,12 @@ def test_empty_body_is_returned_empty():
     assert clean_body(source=SourceFactory(), body_html="   ").removed == []
 
 
-def test_only_recent_bodies_are_remembered(monkeypatch):
-    monkeypatch.setattr(boilerplate, "RECENT_BODIES", 2)
-    source = SourceFactory()
-    for index in range(40):
-        clean_body(source=source, body_html=html(f"Story number {index} about regulation."))
-
-    bodies = BoilerplateSighting.objects.filter(source=source).values("body_digest").distinct()
-    assert bodies.count() <= 2 * 2 + 10
-
-
 def test_query_count_is_bounded(django_assert_max_num_queries):
     source = SourceFactory()
     clean_body(source=source, body_html=html(*STORIES[0], TRAILER))
 
     with django_assert_max_num_queries(4):
         clean_body(source=source, body_html=html(*STORIES[1], TRAILER))
-
-
-def _trailer_sequence() -> list[str]:
-    """Bodies where a trailer recurs, stops, and comes back: what recurs changes often."""
-    bodies = []
-    for index in range(12):
-        story = STORIES[index % len(STORIES)]
-        extra = [TRAILER] if index % 4 != 3 else [f"Correction number {index}."]
-        bodies.append(html(f"Update {index % 3}.", *story, *extra))
-    return bodies
-
-
-def test_recent_bodies_in_memory_count_as_the_database_does(monkeypatch):
-    monkeypatch.setattr(boilerplate, "RECENT_BODIES", 4)
-    from_database, in_memory = SourceFactory(), SourceFactory()
-    bodies = _trailer_sequence()
-    # Some history before the poll, then a poll that repeats one body.
-    for body in bodies[:5]:
-        clean_body(source=from_database, body_html=body)
-        clean_body(source=in_memory, body_html=body)
-    recent = boilerplate.RecentBodies(in_memory)
-
-    for body in [*bodies[5:], bodies[6], *bodies[:3]]:
-        expected = clean_body(source=from_database, body_html=body)
-        got = clean_body(source=in_memory, body_html=body, recent=recent)
-
-        assert got == expected
-
-
-def test_recent_bodies_read_the_database_once(django_assert_num_queries):
-    source = SourceFactory()
-    recent = boilerplate.RecentBodies(source)
-    clean_body(source=source, body_html=html(*STORIES[0], TRAILER), recent=recent)
-
-    # Only the write of the body's sightings (these bodies are not ones that prune).
-    with django_assert_num_queries(1):
-        clean_body(source=source, body_html=html(*STORIES[1], TRAILER), recent=recent)
-    # The trailer now recurs: also the read of the source's articles to clean them again.
-    with django_assert_num_queries(2):
-        removed = clean_body(source=source, body_html=html(*STORIES[2], TRAILER), recent=recent)
-    assert removed.removed == [TRAILER]
-
-
-def test_body_rolled_back_is_discarded_from_recent_bodies():
-    from django.db import transaction
-
-    source = SourceFactory()
-    recent = boilerplate.RecentBodies(source)
-    clean_body(source=source, body_html=html(*STORIES[0], TRAILER), recent=recent)
-    try:
-        with transaction.atomic():
-            clean_body(source=source, body_html=html(*STORIES[1], TRAILER), recent=recent)
-            raise RuntimeError("the article could not be stored")
-    except RuntimeError:
-        recent.discard_last()
-
-    # Only one earlier body holds the trailer, so it does not recur yet.
-    third = clean_body(source=source, body_html=html(*STORIES[2], TRAILER), recent=recent)
-    assert third.removed == []
-    fourth = clean_body(source=source, body_html=html(*STORIES[3], TRAILER), recent=recent)
-    assert fourth.removed == [TRAILER]
 
 
 def _evaluation_module():
