@@ -32,7 +32,7 @@ from newsletters.compiling.items import (
     EDITABLE_STATUSES,
     ItemError,
     event_schedule,
-    upcoming_events,
+    events_after_period,
 )
 from newsletters.compiling.pool import candidate_pool
 from newsletters.models import Issue
@@ -239,9 +239,9 @@ class IssueAdmin(IssueActionsMixin, IssuePreviewsMixin, SortableAdminBase, admin
                 ),
                 event_candidates=[
                     (event, event_schedule(event))
-                    for event in upcoming_events(issue=issue).exclude(issue_items__issue=issue)[
-                        :50
-                    ]
+                    for event in events_after_period(issue=issue).exclude(
+                        issue_items__issue=issue
+                    )[:50]
                 ],
             )
         return context

@@ -21,8 +21,8 @@ from newsletters.compiling.items import (
     ItemError,
     add_article_item,
     add_event_item,
+    events_after_period,
 )
-from newsletters.compiling.items import upcoming_events as issue_upcoming_events
 from newsletters.compiling.pool import pool_articles
 from newsletters.models import Issue, IssueItem
 
@@ -220,7 +220,7 @@ def auto_draft_issue(*, issue: Issue) -> DraftResult:
 
         events_wanted = EVENTS_SIZE - have["events"]
         if events_wanted > 0:
-            for event in issue_upcoming_events(issue=locked).exclude(issue_items__issue=locked)[
+            for event in events_after_period(issue=locked).exclude(issue_items__issue=locked)[
                 :events_wanted
             ]:
                 add_event_item(issue=locked, event=event)

@@ -92,7 +92,7 @@ def add_event_item(*, issue: Issue, event: Event) -> IssueItem:
         raise ItemError(f"“{event.title}” is already in issue #{issue.number}.") from None
 
 
-def upcoming_events(*, issue: Issue) -> EventQuerySet:
+def events_after_period(*, issue: Issue) -> EventQuerySet:
     """Events starting in the weeks after the issue's period, soonest first."""
     start = issue.period_end + timedelta(days=1)
     end = issue.period_end + timedelta(weeks=EVENT_WEEKS_AHEAD)

@@ -11,7 +11,7 @@ from newsletters.compiling.items import (
     add_article_item,
     add_event_item,
     event_schedule,
-    upcoming_events,
+    events_after_period,
 )
 from newsletters.models import Issue, IssueItem
 from tests.factories import ArticleFactory, EventFactory, IssueFactory, IssueItemFactory
@@ -84,7 +84,7 @@ def test_unknown_organiser_zone_falls_back_to_utc():
 
 
 @pytest.mark.django_db
-def test_upcoming_events_are_those_of_the_four_weeks_after_the_period():
+def test_events_after_period_are_those_of_the_four_weeks_after_the_period():
     issue = IssueFactory(period_start=date(2025, 4, 18), period_end=date(2025, 4, 25))
 
     def at(day: date):
@@ -96,7 +96,7 @@ def test_upcoming_events_are_those_of_the_four_weeks_after_the_period():
     at(date(2025, 5, 23))
     at(date(2025, 5, 24))
 
-    assert [e.title for e in upcoming_events(issue=issue)] == ["2025-04-26", "2025-05-23"]
+    assert [e.title for e in events_after_period(issue=issue)] == ["2025-04-26", "2025-05-23"]
 
 
 @pytest.mark.django_db
