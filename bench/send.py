@@ -85,7 +85,9 @@ def main() -> None:
 
     from digest.celery import app
     from newsletters.models import Delivery, Issue, Subscriber
-    from newsletters.sending import batch as sending
+    from newsletters.rendering import render_issue_email
+    from newsletters.sending import mime
+    from newsletters.sending.start import begin_issue_send
     from tests.factories import IssueFactory, IssueItemFactory
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -135,10 +137,10 @@ def main() -> None:
         def pipeline(total: int) -> float:
             ensure_subscribers(total)
             issue = make_issue()
-            sending._render_cache.clear()
+            mime._render_cache.clear()
             before = counter.value
             started, cpu = time.perf_counter(), time.process_time()
-            sending.begin_issue_send(issue=issue)  # autocommit: batches run eagerly now
+            begin_issue_send(issue=issue)  # autocommit: batches run eagerly now
             elapsed = time.perf_counter() - started
             cpu_used[f"pipeline {total}"] = time.process_time() - cpu
             issue.refresh_from_db()
@@ -152,11 +154,11 @@ def main() -> None:
 
         def plain_loop(total: int) -> float:
             issue = Issue.objects.order_by("-number").first()
-            rendered = sending.render_issue_email(issue=issue)
+            rendered = render_issue_email(issue=issue)
             subscriber = Subscriber.objects.first()
             from newsletters.rendering import personalise
 
-            email = sending.build_email(
+            email = mime.build_email(
                 message=personalise(rendered=rendered, subscriber=subscriber),
                 message_id="<bench@localhost>",
             )

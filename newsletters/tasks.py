@@ -7,7 +7,11 @@ import logging
 from celery import shared_task
 
 from newsletters.models import Issue, Subscriber
-from newsletters.sending import batch as sending
+from newsletters.sending.batch import send_batch
+from newsletters.sending.deliveries import finish_issue_if_done
+from newsletters.sending.smtp_errors import classify_smtp_error
+from newsletters.sending.start import start_due_scheduled_issues
+from newsletters.sending.sweeper import requeue_stale_deliveries
 from newsletters.subscribers.services import send_subscriber_email
 
 logger = logging.getLogger(__name__)
@@ -16,10 +20,10 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
 def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> None:
     """Send one batch; come back later for deliveries that hit temporary errors."""
-    result = sending.send_batch(issue_id=issue_id, delivery_ids=delivery_ids)
+    result = send_batch(issue_id=issue_id, delivery_ids=delivery_ids)
     issue = Issue.objects.filter(pk=issue_id).first()
     if issue is not None:
-        sending.finish_issue_if_done(issue=issue)
+        finish_issue_if_done(issue=issue)
     if result.retry_ids and not self.request.is_eager:
         # Past max_retries the periodic sweeper picks the deliveries up again.
         raise self.retry(
@@ -31,13 +35,13 @@ def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> 
 @shared_task(acks_late=True)
 def deliveries_sweep_task() -> None:
     """Periodic: recover deliveries orphaned by dead workers or lost task messages."""
-    sending.requeue_stale_deliveries()
+    requeue_stale_deliveries()
 
 
 @shared_task(acks_late=True)
 def issues_start_scheduled_task() -> None:
     """Periodic: start every scheduled issue whose time has come."""
-    sending.start_due_scheduled_issues()
+    start_due_scheduled_issues()
 
 
 @shared_task(bind=True, acks_late=True, max_retries=6)
@@ -49,7 +53,7 @@ def subscriber_email_send_task(self, subscriber_id: int, kind: str) -> None:
     try:
         send_subscriber_email(subscriber=subscriber, kind=kind)
     except OSError as error:  # smtplib's errors and network errors
-        failure = sending.classify_smtp_error(error)
+        failure = classify_smtp_error(error)
         if not failure.temporary or self.request.is_eager:
             logger.warning("Could not send the %s email to %s: %s", kind, subscriber, error)
             return

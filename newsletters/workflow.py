@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from newsletters.models import Issue, IssueItem, IssueStatusChange
-from newsletters.sending import batch as sending
+from newsletters.sending.start import IssueNotSendable, begin_issue_send
 from newsletters.transitions import move_issue
 
 SEND_PERMISSION = "newsletters.send_issue"
@@ -127,7 +127,7 @@ def start_issue_send(*, issue: Issue, user: User | None) -> Issue:
     """Start sending a draft or scheduled issue now; return it refreshed.
 
     Checks what the editor can fix (permission, title, Radar items, status) and hands
-    over to ``newsletters.sending.batch.begin_issue_send``, which moves the issue to sending
+    over to ``newsletters.sending.start.begin_issue_send``, which moves the issue to sending
     in one conditional UPDATE, records the change and creates the deliveries.
     """
     _require_permission(user)
@@ -136,8 +136,8 @@ def start_issue_send(*, issue: Issue, user: User | None) -> Issue:
         raise _status_refusal(issue, "sending it")
     _require_content(issue, "sending it")
     try:
-        sending.begin_issue_send(issue=issue, user=user)
-    except sending.IssueNotSendable as error:  # moved by someone else since the check
+        begin_issue_send(issue=issue, user=user)
+    except IssueNotSendable as error:  # moved by someone else since the check
         raise WorkflowError(str(error)) from None
     issue.refresh_from_db()
     return issue

@@ -22,7 +22,7 @@ from newsletters.compiling.items import (
     add_event_item,
 )
 from newsletters.models import Issue, IssueItem
-from newsletters.sending.batch import send_test_copy
+from newsletters.sending.test_copy import send_test_copy
 from newsletters.subscribers.services import InvalidAddress
 from newsletters.workflow import (
     WorkflowError,

@@ -36,7 +36,7 @@ from newsletters.compiling.items import (
 )
 from newsletters.compiling.pool import candidate_pool
 from newsletters.models import Issue
-from newsletters.sending.batch import delivery_counts
+from newsletters.sending.deliveries import delivery_counts
 from newsletters.workflow import (
     can_send,
     record_correction,

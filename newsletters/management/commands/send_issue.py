@@ -8,7 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from digest.core.progress import ProgressBar
 from newsletters.models import Issue
-from newsletters.sending import batch as sending
+from newsletters.sending.batch import send_batch
+from newsletters.sending.deliveries import delivery_counts, finish_issue_if_done
+from newsletters.sending.start import begin_issue_send, enqueue_batches, pending_batches
+from newsletters.sending.test_copy import send_test_copy
 from newsletters.subscribers.services import InvalidAddress
 
 
@@ -34,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no issue #{number}.")
         if test is not None:
             try:
-                message_id = sending.send_test_copy(issue=issue, email=test)
+                message_id = send_test_copy(issue=issue, email=test)
             except InvalidAddress as error:
                 raise CommandError(f"Cannot send a test copy: {error}") from None
             self.stdout.write(f"Sent a test copy of #{number} to {test} ({message_id}).")
@@ -43,20 +46,18 @@ class Command(BaseCommand):
             raise CommandError(f"Issue #{number} was already sent on {issue.sent_at:%Y-%m-%d}.")
         started = time.monotonic()
         if issue.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED):
-            start = sending.begin_issue_send(issue=issue, enqueue=queue)
+            start = begin_issue_send(issue=issue, enqueue=queue)
             self.stdout.write(f"Issue #{number}: sending to {start.deliveries} subscribers.")
         else:
             self.stdout.write(f"Issue #{number} is already sending: resuming.")
             if queue:
-                sending.enqueue_batches(
-                    issue_id=issue.pk, batches=sending.pending_batches(issue_id=issue.pk)
-                )
+                enqueue_batches(issue_id=issue.pk, batches=pending_batches(issue_id=issue.pk))
         if queue:
             self._follow(issue)
         else:
             self._send_here(issue)
-        sending.finish_issue_if_done(issue=issue)
-        counts = sending.delivery_counts(issue)
+        finish_issue_if_done(issue=issue)
+        counts = delivery_counts(issue)
         open_count = counts["pending"] + counts["sending"]
         elapsed = time.monotonic() - started
         summary = (
@@ -66,24 +67,22 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(summary) if not open_count else summary)
 
     def _send_here(self, issue: Issue) -> None:
-        counts = sending.delivery_counts(issue)
+        counts = delivery_counts(issue)
         done = counts["sent"] + counts["failed"]
         bar = ProgressBar(self.stdout, unit="message", total=counts["total"])
         bar.update_to(done)
-        for batch in sending.pending_batches(issue_id=issue.pk):
-            result = sending.send_batch(issue_id=issue.pk, delivery_ids=batch)
+        for batch in pending_batches(issue_id=issue.pk):
+            result = send_batch(issue_id=issue.pk, delivery_ids=batch)
             done += result.sent + result.failed
             bar.update_to(done)
         bar.finish()
 
     def _follow(self, issue: Issue) -> None:
-        bar = ProgressBar(
-            self.stdout, unit="message", total=sending.delivery_counts(issue)["total"]
-        )
+        bar = ProgressBar(self.stdout, unit="message", total=delivery_counts(issue)["total"])
         last_change = time.monotonic()
         last_done = -1
         while True:
-            counts = sending.delivery_counts(issue)
+            counts = delivery_counts(issue)
             done = counts["sent"] + counts["failed"]
             bar.update_to(done)
             if counts["pending"] + counts["sending"] == 0:

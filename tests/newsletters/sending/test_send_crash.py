@@ -8,7 +8,9 @@ import pytest
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.sending.batch import begin_issue_send, delivery_counts, requeue_stale_deliveries
+from newsletters.sending.deliveries import delivery_counts
+from newsletters.sending.start import begin_issue_send
+from newsletters.sending.sweeper import requeue_stale_deliveries
 from tests.factories import IssueFactory, IssueItemFactory
 
 pytestmark = [

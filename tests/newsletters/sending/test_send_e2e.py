@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.sending.batch import begin_issue_send
+from newsletters.sending.start import begin_issue_send
 from tests.factories import IssueFactory, IssueItemFactory, SubscriberFactory, TopicFactory
 
 pytestmark = [
@@ -37,7 +37,7 @@ def wait_until_sent(issue: Issue, timeout: float = 180) -> None:
         if issue.status == Issue.Status.SENT:
             return
         time.sleep(0.5)
-    from newsletters.sending.batch import delivery_counts
+    from newsletters.sending.deliveries import delivery_counts
 
     raise AssertionError(f"issue not sent in {timeout} s: {delivery_counts(issue)}")
 

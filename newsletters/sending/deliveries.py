@@ -1,0 +1,90 @@
+"""Delivery state outside the send loop: counts for the admin, finishing an issue
+once nothing is open, and failing or deferring one claimed delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from newsletters.models import Delivery, Issue
+from newsletters.transitions import move_issue
+
+FINAL_STATUSES = (Delivery.Status.SENT, Delivery.Status.FAILED)
+
+
+OPEN_STATUSES = (Delivery.Status.PENDING, Delivery.Status.SENDING)
+
+
+def retry_backoff(attempts: int) -> timedelta:
+    base = settings.NEWSLETTER_RETRY_BACKOFF_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def mark_failed(delivery_id: int, error: str, *, from_status: str) -> bool:
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, status=from_status).update(
+            status=Delivery.Status.FAILED, error=error[:2000], updated_at=timezone.now()
+        )
+    )
+
+
+def defer_delivery(delivery: Delivery, error: str) -> timedelta | None:
+    """Return a claimed delivery to pending with a later next_attempt_at, or fail it
+    after NEWSLETTER_MAX_ATTEMPTS. Returns the wait, or None if it failed."""
+    attempts = delivery.attempts + 1  # the claim incremented it in the database
+    if attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+        mark_failed(
+            delivery.pk,
+            f"Gave up after {attempts} attempts: {error}",
+            from_status=Delivery.Status.SENDING,
+        )
+        return None
+    wait = retry_backoff(attempts)
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING,
+        next_attempt_at=now + wait,
+        claimed_at=None,
+        error=error[:2000],
+        updated_at=now,
+    )
+    return wait
+
+
+def delivery_counts(issue: Issue) -> dict[str, int]:
+    """{'pending', 'sending', 'sent', 'failed', 'total'} for the admin; one query."""
+    counts = Delivery.objects.filter(issue_id=issue.pk).aggregate(
+        **{status.value: Count("pk", filter=Q(status=status.value)) for status in Delivery.Status},
+        total=Count("pk"),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def finish_issue_if_done(*, issue: Issue) -> bool:
+    """Mark a sending issue sent once every delivery is sent or failed.
+
+    Conditional UPDATE; records an ``IssueStatusChange``. Returns True only for
+    the call that made the change.
+    """
+    if Delivery.objects.filter(issue_id=issue.pk, status__in=OPEN_STATUSES).exists():
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        counts = delivery_counts(issue)
+        moved = move_issue(
+            issue_id=issue.pk,
+            from_statuses=[Issue.Status.SENDING],
+            to_status=Issue.Status.SENT,
+            note=f"{counts['sent']} sent, {counts['failed']} failed",
+            sent_at=now,
+        )
+        if moved is None:
+            return False
+    issue.status = Issue.Status.SENT
+    issue.sent_at = now
+    return True
