@@ -19,106 +19,44 @@
 Every refusal is a distinct ``FetchError`` subclass with a readable message.
 ``FETCH_ALLOW_PRIVATE_NETWORKS`` lifts only the address check;
 ``FETCH_ALLOWED_NETWORKS`` (CIDR list) allows just the networks named in it.
+
+This module makes the connections; ``policy`` says which URLs and addresses are
+allowed, ``limits`` holds the deadline and the capped body reader, ``errors`` the
+refusals.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import heapq
 import http.client
 import ipaddress
-import itertools
 import os
 import socket
 import ssl
 import threading
-import time
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from django.conf import settings
 
-ALLOWED_SCHEMES = ("http", "https")
+from articles.fetching.errors import (
+    ConnectError,
+    DNSError,
+    FetchError,
+    HTTPStatusError,
+    RedirectLoopError,
+    TooManyRedirectsError,
+)
+from articles.fetching.limits import Deadline, read_capped_body, timeout_error
+from articles.fetching.policy import IPAddress, check_addresses, split_url
+
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-READ_CHUNK = 64 * 1024
 DEFAULT_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, "
     "text/html;q=0.8, */*;q=0.5"
 )
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Ranges that ipaddress does not already treat as non-global but that are never a
-# legitimate place to fetch news from.
-_EXTRA_BLOCKED_NETWORKS = (
-    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT, shared address space
-    ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments
-    ipaddress.ip_network("198.18.0.0/15"),  # benchmarking
-    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use IPv4/IPv6 translation
-)
-
-
-# ------------------------------------------------------------------ errors
-
-
-class FetchError(Exception):
-    """A URL could not be fetched; the message says why in one sentence."""
-
-    def __init__(self, message: str, *, url: str = "") -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class SchemeNotAllowedError(FetchError):
-    """The URL is not http or https."""
-
-
-class InvalidURLError(FetchError):
-    """The URL cannot be parsed or has no host."""
-
-
-class BlockedAddressError(FetchError):
-    """The host resolves to a private, loopback, link-local or otherwise non-public address."""
-
-
-class DNSError(FetchError):
-    """The host name could not be resolved."""
-
-
-class ConnectError(FetchError):
-    """No connection could be made, or it broke mid-transfer."""
-
-
-class FetchTimeoutError(FetchError):
-    """The connect timeout or the total deadline passed."""
-
-
-class TooManyRedirectsError(FetchError):
-    """More redirects than FETCH_MAX_REDIRECTS."""
-
-
-class RedirectLoopError(FetchError):
-    """A redirect led back to a URL already visited."""
-
-
-class ResponseTooLargeError(FetchError):
-    """The body (after decompression) is larger than the cap."""
-
-
-class HTTPStatusError(FetchError):
-    """The server answered with an error status (4xx or 5xx)."""
-
-    def __init__(self, message: str, *, url: str = "", status: int = 0) -> None:
-        super().__init__(message, url=url)
-        self.status = status
-
-
-class ContentEncodingError(FetchError):
-    """The body claims gzip or deflate but does not decompress."""
 
 
 # ------------------------------------------------------------------ result
@@ -142,59 +80,6 @@ class FetchResult:
 
 
 # --------------------------------------------------------------- addresses
-
-
-def address_refusal(address: IPAddress) -> str:
-    """Why ``address`` must not be fetched from, or "" if it is public.
-
-    IPv4-mapped, 6to4 and Teredo IPv6 addresses are judged by the IPv4 address
-    they carry, so ``::ffff:127.0.0.1`` is loopback like ``127.0.0.1``.
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if address.teredo:
-            embedded = address.teredo[1]
-        if embedded is not None:
-            reason = address_refusal(embedded)
-            return f"{reason} (inside {address})" if reason else ""
-    checks = (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("private", address.is_private),
-        ("reserved", address.is_reserved),
-        ("shared or special-purpose", any(address in net for net in _EXTRA_BLOCKED_NETWORKS)),
-        ("not globally routable", not address.is_global),
-    )
-    for name, hit in checks:
-        if hit:
-            return f"{address} is a {name} address"
-    return ""
-
-
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
-        ipaddress.ip_network(cidr, strict=False)
-        for cidr in getattr(settings, "FETCH_ALLOWED_NETWORKS", [])
-    ]
-
-
-def check_addresses(host: str, addresses: Iterable[IPAddress], *, url: str) -> None:
-    """Raise BlockedAddressError unless every address may be fetched from."""
-    if settings.FETCH_ALLOW_PRIVATE_NETWORKS:
-        return
-    allowed = _allowed_networks()
-    for address in addresses:
-        if any(address.version == net.version and address in net for net in allowed):
-            continue
-        reason = address_refusal(address)
-        if reason:
-            raise BlockedAddressError(
-                f"Refused to fetch {url}: {host} resolves to {reason}, "
-                "and only public addresses may be fetched.",
-                url=url,
-            )
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
@@ -252,7 +137,7 @@ class _PinnedMixin:
         *args,
         pinned_addresses: list[IPAddress],
         connect_timeout: float,
-        deadline: _Deadline,
+        deadline: Deadline,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -290,133 +175,10 @@ class _PinnedHTTPSConnection(_PinnedMixin, http.client.HTTPSConnection):
     pass
 
 
-class _Watchdog:
-    """One thread per process that enforces every fetch's total deadline.
-
-    Cheaper than a timer thread per fetch; started lazily, and again in a forked
-    child (Celery's prefork pool), where the parent's thread does not exist.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._queue: list[tuple[float, int, _Deadline]] = []
-        self._order = itertools.count()
-        self._pid = 0
-
-    def add(self, deadline: _Deadline) -> None:
-        with self._condition:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._queue = []
-                threading.Thread(target=self._run, name="fetch-deadlines", daemon=True).start()
-            heapq.heappush(self._queue, (deadline.expires_at, next(self._order), deadline))
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not self._queue:
-                    self._condition.wait()
-                expires_at, _order, deadline = self._queue[0]
-                delay = expires_at - time.monotonic()
-                if delay > 0:
-                    self._condition.wait(delay)
-                    continue
-                heapq.heappop(self._queue)
-            if not deadline.finished:
-                deadline.expire()
-
-
-_WATCHDOG = _Watchdog()
-
-
-class _Deadline:
-    """Shuts the connection's socket down when the total time is up, whatever it is doing."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires_at = time.monotonic() + seconds
-        self.expired = False
-        self.finished = False
-        self._connection: http.client.HTTPConnection | None = None
-        _WATCHDOG.add(self)
-
-    def remaining(self) -> float:
-        return max(0.0, self.expires_at - time.monotonic())
-
-    def watch(self, connection: http.client.HTTPConnection | None) -> None:
-        self._connection = connection
-
-    def expire(self) -> None:
-        self.expired = True
-        connection = self._connection
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        self.finished = True
-
-
 # ------------------------------------------------------------------ bodies
 
 
-class _Decoder:
-    """Incremental gzip/deflate decoder that never produces more than it is asked for."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        if encoding in ("gzip", "x-gzip"):
-            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._inflater = None  # zlib-wrapped or raw: decided on the first bytes
-        else:
-            self._inflater = None
-        self._identity = encoding in ("", "identity")
-
-    def feed(self, data: bytes, limit: int) -> tuple[bytes, bool]:
-        """Decode ``data`` producing at most ``limit`` bytes; the flag says output was cut."""
-        if self._identity:
-            return data[:limit], len(data) > limit
-        if self._inflater is None:
-            # "deflate" is zlib-wrapped per the RFC, raw in some servers: accept both.
-            wrapped = (
-                len(data) >= 2 and (data[0] & 0x0F) == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            )
-            self._inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        try:
-            output = self._inflater.decompress(data, limit + 1)
-        except zlib.error as error:
-            raise ValueError(str(error)) from None
-        if len(output) > limit or self._inflater.unconsumed_tail:
-            return output[:limit], True
-        return output, False
-
-
 # ------------------------------------------------------------------- fetch
-
-
-def _split(url: str) -> tuple[str, str, int, str]:
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as error:
-        raise InvalidURLError(f"Cannot fetch {url!r}: {error}.", url=url) from None
-    scheme = parts.scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        shown = scheme or "no scheme"
-        raise SchemeNotAllowedError(
-            f"Refused to fetch {url}: {shown} URLs are not allowed, only http and https.",
-            url=url,
-        )
-    host = parts.hostname or ""
-    if not host:
-        raise InvalidURLError(f"Cannot fetch {url}: the URL has no host.", url=url)
-    port = port or (443 if scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    return scheme, host, port, path
 
 
 def _host_header(host: str, port: int, scheme: str) -> str:
@@ -443,7 +205,7 @@ def fetch(
 ) -> FetchResult:
     """GET ``url`` safely (see the module docstring); raise a FetchError subclass on refusal."""
     cap = max_bytes if max_bytes is not None else settings.FETCH_MAX_BYTES
-    deadline = _Deadline(settings.FETCH_TOTAL_TIMEOUT)
+    deadline = Deadline(settings.FETCH_TOTAL_TIMEOUT)
     try:
         return _fetch(
             url,
@@ -464,7 +226,7 @@ def _fetch(
     last_modified: str | None,
     cap: int,
     accept: str,
-    deadline: _Deadline,
+    deadline: Deadline,
 ) -> FetchResult:
     visited: list[str] = []
     current = url
@@ -497,14 +259,6 @@ def _fetch(
         current = urljoin(current, location)
 
 
-def _timeout_error(url: str, original_url: str) -> FetchTimeoutError:
-    return FetchTimeoutError(
-        f"Timed out fetching {url}: no complete response within "
-        f"{settings.FETCH_TOTAL_TIMEOUT:g} seconds.",
-        url=original_url,
-    )
-
-
 def _request_once(
     url: str,
     *,
@@ -512,15 +266,15 @@ def _request_once(
     last_modified: str | None,
     cap: int,
     accept: str,
-    deadline: _Deadline,
+    deadline: Deadline,
     original_url: str,
 ) -> FetchResult | str:
     """One request: a FetchResult, or the Location of a redirect."""
-    scheme, host, port, path = _split(url)
+    scheme, host, port, path = split_url(url)
     try:
         addresses = _resolve_within(host, port, deadline.remaining())
     except TimeoutError:
-        raise _timeout_error(url, original_url) from None
+        raise timeout_error(url, original_url) from None
     except (OSError, UnicodeError) as error:
         raise DNSError(f"Cannot resolve {host} for {url}: {error}.", url=original_url) from None
     if not addresses:
@@ -529,7 +283,7 @@ def _request_once(
 
     remaining = deadline.remaining()
     if remaining <= 0:
-        raise _timeout_error(url, original_url)
+        raise timeout_error(url, original_url)
     connect_timeout = min(settings.FETCH_CONNECT_TIMEOUT, remaining)
     if scheme == "https":
         connection: http.client.HTTPConnection = _PinnedHTTPSConnection(
@@ -573,13 +327,13 @@ def _request_once(
         raise
     except ssl.SSLError as error:
         if deadline.expired:
-            raise _timeout_error(url, original_url) from None
+            raise timeout_error(url, original_url) from None
         raise ConnectError(f"TLS failed for {url}: {error}.", url=original_url) from None
     except TimeoutError:
-        raise _timeout_error(url, original_url) from None
+        raise timeout_error(url, original_url) from None
     except (OSError, http.client.HTTPException) as error:
         if deadline.expired:
-            raise _timeout_error(url, original_url) from None
+            raise timeout_error(url, original_url) from None
         detail = str(error) or type(error).__name__
         raise ConnectError(f"Connection failed for {url}: {detail}.", url=original_url) from None
     finally:
@@ -593,7 +347,7 @@ def _read_response(
     url: str,
     original_url: str,
     cap: int,
-    deadline: _Deadline,
+    deadline: Deadline,
 ) -> FetchResult | str:
     status = response.status
     headers = {name.lower(): value for name, value in response.getheaders()}
@@ -633,43 +387,13 @@ def _read_response(
             status=status,
         )
 
-    too_large = ResponseTooLargeError(
-        f"{url} is larger than the {cap:,}-byte limit.", url=original_url
+    body = read_capped_body(
+        response, cap=cap, deadline=deadline, url=url, original_url=original_url
     )
-    declared = response.getheader("Content-Length")
-    content_encoding = (response.getheader("Content-Encoding") or "").strip().lower()
-    identity = content_encoding in ("", "identity")
-    if identity and declared and declared.isdigit() and int(declared) > cap:
-        raise too_large
-    if content_encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        raise ContentEncodingError(
-            f"{url} uses content encoding {content_encoding!r}, which the fetcher cannot decode.",
-            url=original_url,
-        )
-    decoder = _Decoder(content_encoding)
-    body = bytearray()
-    while True:
-        if deadline.expired:
-            raise _timeout_error(url, original_url)
-        chunk = response.read1(READ_CHUNK)
-        if not chunk:
-            break
-        try:
-            decoded, cut = decoder.feed(chunk, cap - len(body))
-        except ValueError as error:
-            raise ContentEncodingError(
-                f"{url} sent a {content_encoding} body that does not decompress: {error}.",
-                url=original_url,
-            ) from None
-        body += decoded
-        if cut:
-            raise too_large
-    if deadline.expired:
-        raise _timeout_error(url, original_url)
     return FetchResult(
         url=url,
         status=status,
-        content=bytes(body),
+        content=body,
         headers=headers,
         etag=headers.get("etag", ""),
         last_modified=headers.get("last-modified", ""),

@@ -1,9 +1,17 @@
-"""Canonical article URLs: one spelling per story, whatever tracking was added to it."""
+"""Canonical article URLs and outlets: one spelling per story, one name per publisher.
+
+``canonicalize_url`` removes what tracking added to a URL; ``registrable_domain``
+names the outlet a host belongs to by the public-suffix list.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import ipaddress
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from publicsuffixlist import PublicSuffixList
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -69,3 +77,44 @@ def canonicalize_url(url: str) -> str:
     ]
     query = urlencode(query_pairs, doseq=True, quote_via=quote, safe="/:@!$'()*,;~-._")
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    # The list bundled with the package: nothing is downloaded at run time.
+    return PublicSuffixList()
+
+
+def _host_of(host_or_url: str) -> str:
+    text = host_or_url.strip()
+    if "/" in text:
+        try:
+            return urlsplit(text if "//" in text else f"//{text}").hostname or ""
+        except ValueError:
+            return ""
+    bare = text.strip("[]")
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(bare))
+    if text.startswith("["):  # "[v6]:port"
+        return text[1:].split("]", 1)[0]
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def registrable_domain(host_or_url: str) -> str:
+    """The outlet that a host name or URL belongs to: its registrable domain.
+
+    ``news.bbc.co.uk`` and ``https://www.bbc.co.uk/x`` give ``bbc.co.uk``, while
+    ``theguardian.co.uk`` is another outlet; ``user.github.io`` is its own outlet
+    because ``github.io`` is a public suffix. Names are lower-cased and given in
+    IDNA (punycode) form. An IP address is its own outlet (``127.0.0.1`` and
+    ``127.0.0.2`` are two). A name with no registrable part (``localhost``, a bare
+    suffix such as ``co.uk``) is returned as it is; "" when there is no host.
+    """
+    host = _host_of(host_or_url).lower().rstrip(".")
+    if not host:
+        return ""
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    return _public_suffixes().privatesuffix(host) or host

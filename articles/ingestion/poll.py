@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,7 +29,8 @@ from articles.cleaning.extraction import ExtractedArticle, ExtractionError, extr
 from articles.cleaning.sanitising import html_to_text
 from articles.cleaning.trailers import RecentBodies, clean_body
 from articles.fetching import client as fetching
-from articles.grouping.canonical import canonicalize_url
+from articles.fetching.errors import FetchError
+from articles.grouping.canonical import canonicalize_url, registrable_domain
 from articles.grouping.classify import source_default_topic_ids, suggest_topics
 from articles.grouping.dedupe import assign_story_group
 from articles.ingestion import calendar_import as calendars
@@ -49,7 +49,7 @@ MAX_URL_LENGTH = 2000
 # Lookups of existing keys go in chunks well under every database's parameter limit.
 LOOKUP_CHUNK = 500
 # Errors a single source can cause: recorded on the source, never raised to the caller.
-SOURCE_ERRORS = (fetching.FetchError, feeds.FeedError, calendars.CalendarError, ExtractionError)
+SOURCE_ERRORS = (FetchError, feeds.FeedError, calendars.CalendarError, ExtractionError)
 
 
 class PollStatus:
@@ -149,19 +149,13 @@ class _Candidate:
     guid: str
 
 
-def _registrable_host(url: str) -> str:
-    """The outlet part of a host: news.example.org and feeds.example.org -> example.org."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    labels = host.split(".")
-    return ".".join(labels[-2:]) if len(labels) > 2 else host
-
-
 def _same_outlet_source_ids(source: Source) -> list[int]:
-    outlet = {_registrable_host(source.url), _registrable_host(source.site_url)} - {""}
+    """Sources of the same outlet as ``source`` (same registrable domain), itself included."""
+    outlet = {registrable_domain(source.url), registrable_domain(source.site_url)} - {""}
     return [
         pk
         for pk, url, site_url in Source.objects.values_list("pk", "url", "site_url")
-        if pk == source.pk or outlet & {_registrable_host(url), _registrable_host(site_url)}
+        if pk == source.pk or outlet & {registrable_domain(url), registrable_domain(site_url)}
     ]
 
 
@@ -267,7 +261,7 @@ def _fetch_page(url: str, *, fetch: Fetch) -> tuple[fetching.FetchResult | None,
     """The article page, or None and why it could not be fetched."""
     try:
         return fetch(url, accept=HTML_ACCEPT), ""
-    except fetching.FetchError as error:
+    except FetchError as error:
         return None, f"The article page could not be fetched: {error}"
     except Exception as error:  # an injected fetch may fail in its own way
         logger.exception("Fetching %s failed unexpectedly", url)

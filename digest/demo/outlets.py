@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from articles.fetching.client import FetchResult, HTTPStatusError
+from articles.fetching.client import FetchResult
+from articles.fetching.errors import HTTPStatusError
 
 DEMO_HOST = "demo.digest.invalid"
 DEMO_ROOT = Path(__file__).resolve().parent / "demo_data" / "site"

@@ -1,6 +1,6 @@
 import pytest
 
-from articles.grouping.canonical import canonicalize_url
+from articles.grouping.canonical import canonicalize_url, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,34 @@ def test_query_values_with_reserved_characters_keep_their_meaning():
         canonicalize_url("https://example.org/s?q=a%26b%3Dc")
         == "https://example.org/s?q=a%26b%3Dc"
     )
+
+
+@pytest.mark.parametrize(
+    ("host_or_url", "outlet"),
+    [
+        ("news.bbc.co.uk", "bbc.co.uk"),
+        ("https://www.bbc.co.uk/news/article-1001", "bbc.co.uk"),
+        ("theguardian.co.uk:8080", "theguardian.co.uk"),
+        ("https://feeds.abc.net.au/rss", "abc.net.au"),
+        ("http://smh.com.au/feed", "smh.com.au"),
+        ("alice.github.io", "alice.github.io"),
+        ("WWW.Example.COM.", "example.com"),
+        ("Bücher.de", "xn--bcher-kva.de"),
+        ("http://127.0.0.1:8000/feed", "127.0.0.1"),
+        ("http://[2001:db8::1]/feed", "2001:db8::1"),
+        ("localhost", "localhost"),
+        ("", ""),
+    ],
+)
+def test_registrable_domain_follows_the_public_suffix_list(host_or_url, outlet):
+    assert registrable_domain(host_or_url) == outlet
+
+
+def test_two_co_uk_publishers_are_two_outlets():
+    assert registrable_domain("https://www.bbc.co.uk/") != registrable_domain(
+        "https://www.theguardian.co.uk/"
+    )
+
+
+def test_two_ip_addressed_sites_are_two_outlets():
+    assert registrable_domain("http://127.0.0.1/") != registrable_domain("http://127.0.0.2/")

@@ -2,11 +2,13 @@ import gzip
 import threading
 import time
 from datetime import timedelta
+from ipaddress import ip_address
 
 import pytest
 from django.utils import timezone
 
-from articles.fetching import client as fetching
+from articles.fetching import client as fetch_client
+from articles.fetching import errors as fetch_errors
 from articles.fetching.client import FetchResult
 from articles.ingestion import poll as ingestion
 from articles.ingestion.poll import PollStatus, poll_source
@@ -133,6 +135,34 @@ def test_guid_seen_in_a_sibling_feed_of_the_same_outlet_is_not_stored_again(loop
     poll_source(source=feed_source(loopback.url("/two.xml")))
 
     assert Article.objects.filter(guid="tag:x,1").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("first_host", "second_host"),
+    [("news.bbc.co.uk", "www.theguardian.co.uk"), ("www.smh.com.au", "www.theage.com.au")],
+)
+def test_same_guid_from_two_publishers_under_one_public_suffix_is_stored_twice(
+    loopback, monkeypatch, first_host, second_host
+):
+    """GUIDs are matched per outlet, and bbc.co.uk and theguardian.co.uk are two outlets."""
+    monkeypatch.setattr(fetch_client, "resolve", lambda host, port: [ip_address("127.0.0.1")])
+    sources = []
+    for name, host in (("first", first_host), ("second", second_host)):
+        base = f"http://{host}:{loopback.port}"
+        loopback.serve(f"/{name}/1001.html", article_page(f"Story {name}", story_paragraphs(4)))
+        loopback.serve(
+            f"/{name}.xml",
+            rss_feed(
+                [rss_item(title=f"Story {name}", link=f"{base}/{name}/1001.html", guid="1001")]
+            ),
+        )
+        sources.append(SourceFactory(url=f"{base}/{name}.xml", site_url=f"{base}/"))
+
+    assert [poll_source(source=source).new_articles for source in sources] == [1, 1]
+    assert sorted(Article.objects.values_list("title", flat=True)) == [
+        "Story first",
+        "Story second",
+    ]
 
 
 def test_duplicate_guids_in_one_feed_make_one_article(loopback):
@@ -600,8 +630,8 @@ def test_unexpected_error_is_recorded_on_the_source(monkeypatch):
 
 
 def test_fetch_error_classes_are_source_errors():
-    assert issubclass(fetching.BlockedAddressError, fetching.FetchError)
-    assert fetching.FetchError in ingestion.SOURCE_ERRORS
+    assert issubclass(fetch_errors.BlockedAddressError, fetch_errors.FetchError)
+    assert fetch_errors.FetchError in ingestion.SOURCE_ERRORS
 
 
 @pytest.mark.postgres

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from articles.fetching import client as fetching
+from articles.fetching.errors import HTTPStatusError
 from digest.demo.outlets import demo_url, make_demo_fetch, render_demo_text
 
 
@@ -23,7 +23,7 @@ def test_demo_fetch_serves_only_files_of_the_demo_site():
         demo_url("nothing-here.html"),
         "https://example.org/policy-wire/feed.rss",
     ):
-        with pytest.raises(fetching.HTTPStatusError):
+        with pytest.raises(HTTPStatusError):
             fetch(url)
 
 
