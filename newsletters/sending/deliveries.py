@@ -14,9 +14,6 @@ from django.utils import timezone
 from newsletters.models import Delivery, Issue
 from newsletters.transitions import move_issue
 
-FINAL_STATUSES = (Delivery.Status.SENT, Delivery.Status.FAILED)
-
-
 OPEN_STATUSES = (Delivery.Status.PENDING, Delivery.Status.SENDING)
 
 
