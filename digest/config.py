@@ -8,6 +8,7 @@ uncaught, that error ends start-up with one line, never a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -132,17 +133,95 @@ def database_config(url: str, *, default_sqlite_path: Path) -> dict:
     return parsed
 
 
-def email_config(url: str, *, default_file_path: Path) -> dict:
+MAILBOX_BACKEND = "digest.core.mailbox.EmailBackend"
+
+# django-anymail's ESPs that EMAIL_URL=anymail://<esp> configures from the environment:
+# esp -> (anymail backend module, [(variable, ANYMAIL setting, required)]).
+ANYMAIL_ESPS: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
+    "mailgun": (
+        "mailgun",
+        [
+            ("MAILGUN_API_KEY", "MAILGUN_API_KEY", True),
+            ("MAILGUN_SENDER_DOMAIN", "MAILGUN_SENDER_DOMAIN", False),
+            # https://api.eu.mailgun.net/v3 for an EU-region domain
+            ("MAILGUN_API_URL", "MAILGUN_API_URL", False),
+            ("MAILGUN_WEBHOOK_SIGNING_KEY", "MAILGUN_WEBHOOK_SIGNING_KEY", False),
+        ],
+    ),
+    "amazon_ses": (
+        "amazon_ses",
+        [
+            ("AWS_ACCESS_KEY_ID", "aws_access_key_id", True),
+            ("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key", True),
+            ("AWS_REGION", "region_name", True),
+            ("AMAZON_SES_CONFIGURATION_SET_NAME", "AMAZON_SES_CONFIGURATION_SET_NAME", False),
+        ],
+    ),
+    "postmark": ("postmark", [("POSTMARK_SERVER_TOKEN", "POSTMARK_SERVER_TOKEN", True)]),
+    "sendgrid": ("sendgrid", [("SENDGRID_API_KEY", "SENDGRID_API_KEY", True)]),
+    "brevo": ("brevo", [("BREVO_API_KEY", "BREVO_API_KEY", True)]),
+}
+ANYMAIL_ALIASES = {"ses": "amazon_ses", "amazon-ses": "amazon_ses", "amazonses": "amazon_ses"}
+# Session keys for boto3 (Amazon SES), passed through ANYMAIL's AMAZON_SES_CLIENT_PARAMS.
+_BOTO_PARAMS = {"aws_access_key_id", "aws_secret_access_key", "region_name"}
+
+
+def anymail_config(esp: str, environ: Mapping[str, str]) -> dict:
+    """Django settings for django-anymail's ``esp`` backend, its keys read from ``environ``.
+
+    Raises ``ConfigError`` naming the missing variable when a required key is unset, and
+    listing the supported providers when ``esp`` is not one of them. ``ANYMAIL_WEBHOOK_SECRET``
+    (``user:password``) protects the tracking webhooks of every provider.
+    """
+    name = ANYMAIL_ALIASES.get(esp.lower(), esp.lower())
+    if name not in ANYMAIL_ESPS:
+        raise ConfigError(
+            f"EMAIL_URL names the email provider {esp!r}; supported: "
+            f"{', '.join(sorted(ANYMAIL_ESPS))} (e.g. anymail://postmark)."
+        )
+    module, variables = ANYMAIL_ESPS[name]
+    anymail: dict = {}
+    client_params: dict[str, str] = {}
+    for variable, setting, required in variables:
+        value = environ.get(variable, "").strip()
+        if not value and variable == "AWS_REGION":
+            value = environ.get("AWS_DEFAULT_REGION", "").strip()
+        if not value:
+            if required:
+                raise ConfigError(
+                    f"EMAIL_URL=anymail://{esp} needs {variable}; set it in the environment "
+                    "(see the README's email providers table)."
+                )
+            continue
+        if setting in _BOTO_PARAMS:
+            client_params[setting] = value
+        else:
+            anymail[setting] = value
+    if client_params:
+        anymail["AMAZON_SES_CLIENT_PARAMS"] = client_params
+    secret = environ.get("ANYMAIL_WEBHOOK_SECRET", "").strip()
+    if secret:
+        if ":" not in secret:
+            raise ConfigError("ANYMAIL_WEBHOOK_SECRET must be user:password.")
+        anymail["WEBHOOK_SECRET"] = secret
+    return {"EMAIL_BACKEND": f"anymail.backends.{module}.EmailBackend", "ANYMAIL": anymail}
+
+
+def email_config(
+    url: str, *, default_file_path: Path, environ: Mapping[str, str] | None = None
+) -> dict:
     """Translate ``EMAIL_URL`` into Django EMAIL_* settings.
 
     Supported: ``smtp://user:pass@host:port`` (plain, STARTTLS with ``smtp+tls``,
     implicit TLS with ``smtp+ssl`` or ``smtps``), ``consolemail://``,
-    ``filemail:///path``, ``memorymail://``, and ``anymail://<esp>``
-    (django-anymail, configured through its own ANYMAIL_* variables).
-    Unset means the console backend.
+    ``filemail:///path``, ``memorymail://``, and ``anymail://<esp>`` (django-anymail,
+    its keys read from ``environ``, by default the process environment).
+    Unset means one ``.eml`` file per message under ``default_file_path`` plus one
+    console line each (``digest.core.mailbox``), as ``filemail://`` does.
     """
+    environ = os.environ if environ is None else environ
     if not url:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"EMAIL_BACKEND": MAILBOX_BACKEND, "EMAIL_FILE_PATH": str(default_file_path)}
     parts = urlsplit(url)
     scheme = parts.scheme
     if scheme == "consolemail":
@@ -151,15 +230,12 @@ def email_config(url: str, *, default_file_path: Path) -> dict:
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme == "filemail":
         path = unquote(parts.path) or str(default_file_path)
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": path,
-        }
+        return {"EMAIL_BACKEND": MAILBOX_BACKEND, "EMAIL_FILE_PATH": path}
     if scheme == "anymail":
         esp = parts.netloc or parts.path.strip("/")
         if not esp:
             raise ConfigError("EMAIL_URL anymail:// needs a provider, e.g. anymail://postmark.")
-        return {"EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend"}
+        return anymail_config(esp, environ)
     if scheme in ("smtp", "smtp+tls", "smtp+ssl", "smtps"):
         if not parts.hostname:
             raise ConfigError("EMAIL_URL names no SMTP host.")

@@ -1,9 +1,9 @@
 """Settings for the digest, driven by the environment.
 
 With no variable set the project runs on a laptop: SQLite, Celery tasks run
-eagerly in-process, email printed to the console, DEBUG on. Production sets
-DATABASE_URL, REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS
-and DJANGO_DEBUG=0 (see README, "Configuration").
+eagerly in-process, email saved under var/mail/ (a console line each), DEBUG on.
+Production sets DATABASE_URL, REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY,
+DJANGO_ALLOWED_HOSTS and DJANGO_DEBUG=0 (see README, "Configuration").
 
 A bad value stops start-up with one line on stderr (SystemExit), never a
 traceback: see ``digest.config.ConfigError``.
@@ -219,6 +219,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "taggit",
     "adminsortable2",
+    # django-anymail: ESP backends (EMAIL_URL=anymail://<esp>) and their tracking webhooks
+    "anymail",
     "articles",
     "newsletters",
     "digest.site",

@@ -26,9 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.rendering import (
-    personalise,
-)
+from newsletters.rendering import personalise
 from newsletters.sending.deliveries import defer_delivery, mark_failed
 from newsletters.sending.mime import (
     build_email,

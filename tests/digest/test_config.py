@@ -78,6 +78,10 @@ def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
         ),
         pytest.param({"DJANGO_DEBUG": "maybe"}, "not a boolean", id="bad-boolean"),
         pytest.param({"EMAIL_URL": "carrier-pigeon://loft"}, "EMAIL_URL", id="email-scheme"),
+        pytest.param(
+            {"EMAIL_URL": "anymail://postmark"}, "POSTMARK_SERVER_TOKEN", id="esp-without-key"
+        ),
+        pytest.param({"EMAIL_URL": "anymail://pigeonpost"}, "supported", id="unknown-esp"),
         pytest.param({"NEWSLETTER_BATCH_SIZE": "lots"}, "whole number", id="bad-integer"),
         pytest.param({"SITE_URL": "news.example.org"}, "absolute http(s) URL", id="site-url"),
         pytest.param(
@@ -140,7 +144,7 @@ def test_no_variables_means_debug_sqlite_and_eager_tasks():
         "True",
         "django.db.backends.sqlite3",
         "True",
-        "django.core.mail.backends.console.EmailBackend",
+        "digest.core.mailbox.EmailBackend",
     ]
 
 
@@ -239,10 +243,13 @@ def test_database_url_errors_name_the_problem(url, message):
 # -------------------------------------------------------------- EMAIL_URL
 
 
-def test_email_url_unset_prints_to_console():
+def test_email_url_unset_writes_files_under_var_mail():
     config = email_config("", default_file_path=MAIL_DEFAULT)
 
-    assert config == {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert config == {
+        "EMAIL_BACKEND": "digest.core.mailbox.EmailBackend",
+        "EMAIL_FILE_PATH": str(MAIL_DEFAULT),
+    }
 
 
 def test_email_url_plain_smtp_defaults_to_port_25():
@@ -286,15 +293,88 @@ def test_email_url_filemail_uses_given_path_or_default():
 
     assert given["EMAIL_FILE_PATH"] == "/tmp/outbox"
     assert default["EMAIL_FILE_PATH"] == str(MAIL_DEFAULT)
-    assert given["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert given["EMAIL_BACKEND"] == "digest.core.mailbox.EmailBackend"
 
 
-def test_email_url_memory_and_anymail_backends():
+def test_email_url_memory_and_console_backends():
     memory = email_config("memorymail://", default_file_path=MAIL_DEFAULT)
-    anymail = email_config("anymail://postmark", default_file_path=MAIL_DEFAULT)
+    console = email_config("consolemail://", default_file_path=MAIL_DEFAULT)
 
     assert memory["EMAIL_BACKEND"] == "django.core.mail.backends.locmem.EmailBackend"
-    assert anymail["EMAIL_BACKEND"] == "anymail.backends.postmark.EmailBackend"
+    assert console["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+SES_ENV = {"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s3", "AWS_REGION": "eu-west-1"}
+ESP_KEYS = {
+    "mailgun": (
+        {"MAILGUN_API_KEY": "key-1", "MAILGUN_SENDER_DOMAIN": "mg.example.org"},
+        {"MAILGUN_API_KEY": "key-1", "MAILGUN_SENDER_DOMAIN": "mg.example.org"},
+    ),
+    "amazon_ses": (
+        SES_ENV,
+        {
+            "AMAZON_SES_CLIENT_PARAMS": {
+                "aws_access_key_id": "AKIA1",
+                "aws_secret_access_key": "s3",
+                "region_name": "eu-west-1",
+            }
+        },
+    ),
+    "postmark": ({"POSTMARK_SERVER_TOKEN": "pm-1"}, {"POSTMARK_SERVER_TOKEN": "pm-1"}),
+    "sendgrid": ({"SENDGRID_API_KEY": "SG.1"}, {"SENDGRID_API_KEY": "SG.1"}),
+    "brevo": ({"BREVO_API_KEY": "xkeysib-1"}, {"BREVO_API_KEY": "xkeysib-1"}),
+}
+
+
+@pytest.mark.parametrize("esp", sorted(ESP_KEYS))
+def test_email_url_anymail_reads_each_providers_keys_from_the_environment(esp):
+    from django.utils.module_loading import import_string
+
+    environ, expected = ESP_KEYS[esp]
+
+    config = email_config(f"anymail://{esp}", default_file_path=MAIL_DEFAULT, environ=environ)
+
+    assert config["EMAIL_BACKEND"] == f"anymail.backends.{esp}.EmailBackend"
+    assert config["ANYMAIL"] == expected
+    # The backend is installed (django-anymail, and boto3 for Amazon SES).
+    assert import_string(config["EMAIL_BACKEND"]).__name__ == "EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("esp", "environ", "missing"),
+    [
+        ("mailgun", {}, "MAILGUN_API_KEY"),
+        ("ses", {"AWS_ACCESS_KEY_ID": "A", "AWS_REGION": "eu-west-1"}, "AWS_SECRET_ACCESS_KEY"),
+        ("amazon_ses", {"AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s"}, "AWS_REGION"),
+        ("postmark", {"POSTMARK_SERVER_TOKEN": "  "}, "POSTMARK_SERVER_TOKEN"),
+        ("sendgrid", {}, "SENDGRID_API_KEY"),
+        ("brevo", {}, "BREVO_API_KEY"),
+    ],
+)
+def test_email_url_anymail_without_its_key_names_the_variable(esp, environ, missing):
+    with pytest.raises(ConfigError, match=f"anymail://{esp} needs {missing}"):
+        email_config(f"anymail://{esp}", default_file_path=MAIL_DEFAULT, environ=environ)
+
+
+def test_email_url_anymail_aliases_and_webhook_secret():
+    environ = {
+        "AWS_ACCESS_KEY_ID": "A",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ANYMAIL_WEBHOOK_SECRET": "hook:pa55",
+    }
+
+    config = email_config("anymail://ses", default_file_path=MAIL_DEFAULT, environ=environ)
+
+    assert config["EMAIL_BACKEND"] == "anymail.backends.amazon_ses.EmailBackend"
+    assert config["ANYMAIL"]["AMAZON_SES_CLIENT_PARAMS"]["region_name"] == "us-east-1"
+    assert config["ANYMAIL"]["WEBHOOK_SECRET"] == "hook:pa55"
+    with pytest.raises(ConfigError, match="user:password"):
+        email_config(
+            "anymail://brevo",
+            default_file_path=MAIL_DEFAULT,
+            environ={"BREVO_API_KEY": "k", "ANYMAIL_WEBHOOK_SECRET": "nocolon"},
+        )
 
 
 @pytest.mark.parametrize(
@@ -304,6 +384,7 @@ def test_email_url_memory_and_anymail_backends():
         ("smtp://mail:twentyfive", "port that is not a number"),
         ("smtp://mail?timeout=soon", "timeout='soon'"),
         ("anymail://", "needs a provider"),
+        ("anymail://pigeonpost", "supported: amazon_ses, brevo, mailgun, postmark, sendgrid"),
         ("imap://mail", "scheme 'imap'"),
     ],
 )

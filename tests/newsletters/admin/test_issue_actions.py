@@ -218,3 +218,36 @@ def test_send_a_test_without_an_address_says_so(client, junior):
     )
     assert not mail.outbox
     assert any("no email address" in text for text in messages_of(response))
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.mail.backends.console.EmailBackend", "digest.core.mailbox.EmailBackend"],
+    ids=["console", "file"],
+)
+def test_send_a_test_to_me_works_with_the_console_and_file_backends(
+    editor_client, settings, tmp_path, capsys, backend
+):
+    settings.EMAIL_BACKEND = backend
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    issue = week_issue(title="Backend – test")
+    IssueItemFactory(issue=issue)
+
+    response = editor_client.post(
+        reverse("admin:newsletters_issue_test_send", args=[issue.pk]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "A test copy is on its way to editor@example.org." in messages_of(response)
+    printed = capsys.readouterr().out
+    if backend.startswith("django"):
+        written = printed
+    else:
+        (eml,) = tmp_path.iterdir()
+        written = eml.read_text()
+        assert (
+            f"Email to editor@example.org: '[Test] Weekly #{issue.number} – Backend – test'"
+            in printed
+        )
+    assert "To: editor@example.org" in written
+    assert "Content-Type: multipart/alternative" in written

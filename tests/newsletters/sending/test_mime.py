@@ -3,11 +3,12 @@
 import pytest
 
 from newsletters.sending import mime
+from tests.newsletters.sending.mail_checks import check_header_lines, header_lines, parse_strict
 
 pytestmark = pytest.mark.django_db
 
 
-def _prepared(**overrides):
+def _newsletter_email(**overrides):
     from newsletters.rendering import PersonalMessage
 
     fields = {
@@ -32,8 +33,8 @@ def parse(email_message):
     )
 
 
-def test_prepared_email_parses_as_the_same_message():
-    message = parse(_prepared())
+def test_newsletter_email_parses_as_the_same_message():
+    message = parse(_newsletter_email())
     assert message["Subject"] == "Weekly #3 – Über alles"
     assert message["To"] == "reader@example.org"
     assert message["Message-ID"] == "<m1@example.org>"
@@ -43,18 +44,67 @@ def test_prepared_email_parses_as_the_same_message():
     assert "<p>Grüße</p>" in message.get_body(("html",)).get_content()
 
 
-def test_prepared_email_uses_base64_for_overlong_lines():
+def test_newsletter_email_encodes_overlong_lines():
     long_line = "word " * 400
-    email_message = _prepared(html=f"<p>{long_line}</p>")
+    email_message = _newsletter_email(html=f"<p>{long_line}</p>")
     raw = email_message.message().as_bytes(linesep="\r\n")
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     assert long_line in parse(email_message).get_body(("html",)).get_content()
 
 
-def test_prepared_email_refuses_line_breaks_in_headers():
+def test_newsletter_email_refuses_line_breaks_in_headers():
     from django.core.mail import BadHeaderError
 
     with pytest.raises(BadHeaderError):
-        _prepared(headers={"List-Unsubscribe": "<https://x>\r\nBcc: x@y.z"}).message()
+        _newsletter_email(headers={"List-Unsubscribe": "<https://x>\r\nBcc: x@y.z"}).message()
     with pytest.raises(BadHeaderError):
-        _prepared(subject="Hello\r\nBcc: x@y.z").message()
+        _newsletter_email(subject="Hello\r\nBcc: x@y.z").message()
+
+
+def test_long_non_ascii_subject_folds_into_short_encoded_words():
+    # The shape of a titled issue: today's one 174-character encoded-word, before the fix.
+    subject = (
+        "Weekly #209 – Big Tech on global trial: lawsuits, data leaks, cryptocurrency – Ünïcode"
+    )
+    raw = _newsletter_email(subject=subject).message().as_bytes(linesep="\r\n")
+
+    check_header_lines(raw)
+    assert parse_strict(raw)["Subject"] == subject
+    subject_lines = [line for line in header_lines(raw) if line.startswith(("Subject:", " =?"))]
+    assert len(subject_lines) > 1
+
+
+def test_long_ascii_subject_folds_at_spaces():
+    subject = "Weekly #210 " + "policy " * 20
+    raw = _newsletter_email(subject=subject.strip()).message().as_bytes(linesep="\r\n")
+
+    check_header_lines(raw)
+    assert parse_strict(raw)["Subject"] == subject.strip()
+
+
+def test_newsletter_email_is_djangos_message_with_a_real_mime_message():
+    from django.core.mail import EmailMultiAlternatives
+
+    email_message = _newsletter_email()
+    built = email_message.message()
+
+    assert isinstance(email_message, EmailMultiAlternatives)
+    # What Django's console backend asks of it (it failed on the old stand-in).
+    assert built.get_charset() is None and built.is_multipart()
+    # Built once: the early check and the backend share it.
+    assert email_message.message() is built
+
+
+def test_smtp_backend_sends_what_message_returns(smtp_sink):
+    email_message = _newsletter_email()
+    connection = mime.newsletter_connection()
+
+    assert isinstance(connection, mime.NewsletterSMTPBackend)
+    connection.send_messages([email_message])
+
+    (received,) = smtp_sink.messages
+    assert received.recipients == ["reader@example.org"]
+    assert received.mail_from == "weekly@localhost"
+    assert received.data.rstrip(b"\r\n") == email_message.message().as_bytes(
+        linesep="\r\n"
+    ).rstrip(b"\r\n")
