@@ -6,7 +6,7 @@ force on the event's date, so summer and winter time come out right.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -38,3 +38,15 @@ def format_duration(duration: timedelta) -> str:
     if hours:
         return f"{hours} h"
     return f"{rest} min"
+
+
+def format_date_range(*, start: date, end: date) -> str:
+    """'10 December 2025' for one day; '10–12 December 2025', '30 November – 2 December
+    2025' or '30 December 2025 – 2 January 2026' for several, the year said once."""
+    if end <= start:
+        return f"{start.day} {start:%B %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%B %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"

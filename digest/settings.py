@@ -52,6 +52,9 @@ try:
     SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
     SITE_NAME = env_str("SITE_NAME", "Digital Policy Weekly")
     NEWSLETTER_SIGN_OFF = env_str("NEWSLETTER_SIGN_OFF", "The Editors")
+    # The longest blurb auto-draft writes (the Radar's one or two sentences, readable on a
+    # phone); the compile screen counts against it while an editor types.
+    NEWSLETTER_BLURB_MAX_CHARS = env_int("NEWSLETTER_BLURB_MAX_CHARS", 300, minimum=40)
 
     # ------------------------------------------------------------ database
     DATABASES = {
@@ -283,6 +286,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded images (the compile screen's) served by Django itself: right for the embedded
+# default; set MEDIA_SERVE=0 when a proxy or remote storage serves MEDIA_URL.
+MEDIA_SERVE = env_bool("MEDIA_SERVE", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,7 +1,9 @@
 """Top-level URLs: the admin, crawler files, subscriptions, and the reader site."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from digest.core.health import healthz, robots_txt
 
@@ -12,3 +14,15 @@ urlpatterns = [
     path("", include("newsletters.subscribers.urls")),
     path("", include("digest.site.urls")),
 ]
+
+if settings.MEDIA_SERVE:
+    # The embedded default serves editors' uploaded images itself; production points
+    # MEDIA_URL at the storage's own address (or a proxy) and turns this off.
+    urlpatterns.insert(
+        0,
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    )

@@ -40,6 +40,12 @@ class Issue(TimestampedModel):
     scheduled_at = models.DateTimeField(null=True, blank=True)
     send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    test_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last test copy went out."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every save; a save based on an older one is refused."
+    )
 
     objects = IssueQuerySet.as_manager()
 
@@ -115,6 +121,9 @@ class IssueItem(TimestampedModel):
     edited_by_editor = models.BooleanField(
         default=False, help_text="Set when a person edits the item; auto-draft leaves it alone."
     )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every save; a save based on an older one is refused."
+    )
 
     class Meta:
         ordering = ["issue", "section", "order", "id"]
@@ -141,6 +150,24 @@ class IssueItem(TimestampedModel):
         if self.event_id:
             return self.event.url or self.event.get_absolute_url()
         return self.link_url
+
+
+class IssueRevision(models.Model):
+    """The issue's words as one save left them (issue fields and every item's text)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="revisions")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    saved_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    summary = models.CharField(max_length=300, help_text="What this save changed.")
+    snapshot = models.JSONField(help_text="The issue's fields and its items' texts.")
+
+    class Meta:
+        ordering = ["-saved_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.issue.number} at {self.saved_at:%Y-%m-%d %H:%M}: {self.summary}"
 
 
 def new_token_key() -> str:

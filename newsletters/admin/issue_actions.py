@@ -74,6 +74,10 @@ class IssueActionsMixin:
         return issue
 
     def _back(self, issue: Issue, request: HttpRequest, anchor: str = "") -> HttpResponseRedirect:
+        if request.POST.get("return_to") == "compile":
+            # The button was on the compile screen: go back there.
+            compile_url = reverse("admin:newsletters_issue_compile", args=[issue.pk])
+            return HttpResponseRedirect(compile_url)
         url = reverse("admin:newsletters_issue_change", args=[issue.pk])
         sent = QueryDict(request.POST.get("pool_query", ""))
         # Only the pool's own parameters go back into the URL.
@@ -213,5 +217,7 @@ class IssueActionsMixin:
             return self._refuse(
                 request, issue, f"The test copy could not be sent ({error}); try again later."
             )
+        # The send checklist asks for a test copy of the issue as it is now.
+        Issue.objects.filter(pk=issue.pk).update(test_sent_at=timezone.now())
         self.message_user(request, f"A test copy is on its way to {email}.", messages.SUCCESS)
         return self._back(issue, request)

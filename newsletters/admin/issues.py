@@ -18,6 +18,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.models import Source, Topic
+from newsletters.admin.compile_items import CompileItemsMixin
+from newsletters.admin.compile_page import CompilePageMixin
+from newsletters.admin.compile_send import CompileSendMixin
 from newsletters.admin.forms import IssueForm, next_issue_number
 from newsletters.admin.inlines import EventsInline, RadarInline, ReadingInline
 from newsletters.admin.issue_actions import POOL_PARAMS, IssueActionsMixin, int_or_none
@@ -47,7 +50,15 @@ _NOT_EDITING = {"order", "DELETE"}
 
 
 @admin.register(Issue)
-class IssueAdmin(IssueActionsMixin, IssuePreviewsMixin, SortableAdminBase, admin.ModelAdmin):
+class IssueAdmin(
+    CompileSendMixin,
+    CompileItemsMixin,
+    CompilePageMixin,
+    IssueActionsMixin,
+    IssuePreviewsMixin,
+    SortableAdminBase,
+    admin.ModelAdmin,
+):
     """The issue list and each issue's page, where it is compiled and sent."""
 
     form = IssueForm
@@ -59,6 +70,7 @@ class IssueAdmin(IssueActionsMixin, IssuePreviewsMixin, SortableAdminBase, admin
         "status",
         "scheduled_at",
         "deliveries_column",
+        "compile_column",
     ]
     list_display_links = ["number", "title"]
     list_filter = ["status"]
@@ -103,6 +115,11 @@ class IssueAdmin(IssueActionsMixin, IssuePreviewsMixin, SortableAdminBase, admin
             progress["open"],
             progress["total"],
         )
+
+    @admin.display(description="")
+    def compile_column(self, issue: Issue) -> str:
+        url = reverse("admin:newsletters_issue_compile", args=[issue.pk])
+        return format_html('<a class="compile-link" href="{}">Compile</a>', url)
 
     def view_on_site(self, obj: Issue) -> str | None:
         # Only a sent issue has a public page; a draft's is its web preview.

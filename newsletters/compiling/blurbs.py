@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from articles.cleaning.sanitising import html_to_text, plain_text
 from articles.models import Article
 
-# The real newsletter's Radar blurbs are one or two sentences; 300 characters holds two
-# ordinary sentences and keeps a twelve-item Radar readable on a phone.
+# The default of the NEWSLETTER_BLURB_MAX_CHARS setting, which wins when set.
 BLURB_MAX_CHARS = 300
 
 # Abbreviations after which a full stop does not end a sentence.
@@ -65,14 +66,38 @@ def prose_paragraphs(text: str) -> str:
     return " ".join(prose or lines)
 
 
-def blurb_from_text(text: str, *, max_chars: int = BLURB_MAX_CHARS) -> str:
+def blurb_max_chars() -> int:
+    """The longest blurb auto-draft writes and the compile screen's counter shows."""
+    return int(getattr(settings, "NEWSLETTER_BLURB_MAX_CHARS", BLURB_MAX_CHARS))
+
+
+def _sentence_key(sentence: str) -> str:
+    return re.sub(r"[\W_]+", " ", sentence.lower()).strip()
+
+
+def distinct_sentences(sentences: list[str], *, headline: str = "") -> list[str]:
+    """``sentences`` without repeats (the same words, whatever the punctuation or case)
+    and without one that only restates ``headline``: a body that opens with its
+    standfirst and then repeats it gives each sentence once."""
+    seen = {_sentence_key(headline)} if headline else set()
+    kept = []
+    for sentence in sentences:
+        key = _sentence_key(sentence)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return kept
+
+
+def blurb_from_text(text: str, *, max_chars: int | None = None) -> str:
     """Return the first one or two sentences of ``text`` within ``max_chars``.
 
     Promises: the result ends where a sentence ends; a second sentence is added only
     when both fit. A first sentence longer than ``max_chars`` is cut at a word
     boundary and ends with "…", the one case where no sentence boundary fits.
     """
-    sentences = split_sentences(text)
+    max_chars = max_chars or blurb_max_chars()
+    sentences = distinct_sentences(split_sentences(text))
     if not sentences:
         return ""
     blurb = sentences[0]
@@ -96,10 +121,11 @@ def article_text(article: Article) -> str:
 def prefill_from_article(*, article: Article) -> ItemPrefill:
     """Headline, blurb and image for a new issue item made from ``article``."""
     headline = plain_text(article.title)[:300]
-    sentences = split_sentences(prose_paragraphs(article_text(article)))
-    # Some bodies open with the headline again; a blurb that repeats it says nothing.
-    if sentences and sentences[0].rstrip(".!?").strip() == headline.rstrip(".!?").strip():
-        sentences = sentences[1:]
+    # Some bodies open with the headline or the standfirst again, or both; a blurb
+    # that repeats either says nothing new.
+    sentences = distinct_sentences(
+        split_sentences(prose_paragraphs(article_text(article))), headline=headline
+    )
     return ItemPrefill(
         headline=headline,
         blurb=blurb_from_text(" ".join(sentences)),

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from articles.models import Article, Event, EventQuerySet
-from articles.timezones import format_duration, format_zoned_times
+from articles.timezones import format_date_range, format_duration, format_zoned_times
 from newsletters.compiling.blurbs import prefill_from_article
 from newsletters.models import Issue, IssueItem
 
@@ -76,11 +76,12 @@ def add_article_item(
 
 
 def add_event_item(*, issue: Issue, event: Event) -> IssueItem:
-    """Add ``event`` at the end of Upcoming events; raises ``ItemError`` if it is there."""
+    """Add ``event`` to Upcoming events, which stay in order of start time; raises
+    ``ItemError`` if it is there."""
     _check_editable(issue)
     try:
         with transaction.atomic():
-            return IssueItem.objects.create(
+            item = IssueItem.objects.create(
                 issue=issue,
                 section=IssueItem.Section.EVENTS,
                 order=_next_order(issue, IssueItem.Section.EVENTS),
@@ -88,8 +89,29 @@ def add_event_item(*, issue: Issue, event: Event) -> IssueItem:
                 headline=event.title[:300],
                 blurb="",
             )
+            order_events_by_start(issue=issue)
     except IntegrityError:
         raise ItemError(f"“{event.title}” is already in issue #{issue.number}.") from None
+    item.refresh_from_db(fields=["order"])
+    return item
+
+
+def order_events_by_start(*, issue: Issue) -> None:
+    """Number the issue's Upcoming events by start time (items without an event, such
+    as a hand-added link, after them in their current order)."""
+    items = list(
+        IssueItem.objects.filter(issue=issue, section=IssueItem.Section.EVENTS).select_related(
+            "event"
+        )
+    )
+    far = (1, None)
+    items.sort(key=lambda i: ((0, i.event.starts_at) if i.event else far, i.order, i.pk))
+    changed = []
+    for position, item in enumerate(items, start=1):
+        if item.order != position:
+            item.order = position
+            changed.append(item)
+    IssueItem.objects.bulk_update(changed, ["order"])
 
 
 def events_after_period(*, issue: Issue) -> EventQuerySet:
@@ -112,13 +134,21 @@ def event_schedule(event: Event, *, zones: list[str] | None = None) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         organiser_zone = ZoneInfo("UTC")
     local = event.starts_at.astimezone(organiser_zone)
-    parts = [
-        f"{local:%a} {local.day} {local:%B %Y}",
-        format_zoned_times(moment=event.starts_at, zones=zones),
-    ]
-    duration = format_duration(event.duration)
-    if duration:
-        parts.append(duration)
+    local_end = event.ends_at.astimezone(organiser_zone)
+    if event.duration >= timedelta(days=1):
+        # A multi-day event reads as its dates; a duration in hours ("56 h") says little.
+        parts = [
+            format_date_range(start=local.date(), end=local_end.date()),
+            format_zoned_times(moment=event.starts_at, zones=zones),
+        ]
+    else:
+        parts = [
+            f"{local:%a} {local.day} {local:%B %Y}",
+            format_zoned_times(moment=event.starts_at, zones=zones),
+        ]
+        duration = format_duration(event.duration)
+        if duration:
+            parts.append(duration)
     if event.is_online and event.place:
         parts.append(f"{event.place} and online")
     else:

@@ -1,8 +1,8 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from articles.timezones import format_duration, format_zoned_times
+from articles.timezones import format_date_range, format_duration, format_zoned_times
 
 
 def test_winter_time_uses_standard_abbreviations():
@@ -34,3 +34,16 @@ def test_naive_datetime_is_refused():
 )
 def test_duration_is_short_and_readable(duration, text):
     assert format_duration(duration) == text
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "text"),
+    [
+        (date(2025, 12, 10), date(2025, 12, 10), "10 December 2025"),
+        (date(2025, 12, 10), date(2025, 12, 12), "10–12 December 2025"),
+        (date(2025, 11, 30), date(2025, 12, 2), "30 November – 2 December 2025"),
+        (date(2025, 12, 30), date(2026, 1, 2), "30 December 2025 – 2 January 2026"),
+    ],
+)
+def test_date_range_says_the_month_and_year_once(start, end, text):
+    assert format_date_range(start=start, end=end) == text

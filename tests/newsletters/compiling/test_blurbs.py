@@ -97,3 +97,27 @@ def test_prefill_skips_a_dateline_and_a_repeated_headline_ending_in_a_full_stop(
     assert prefill_from_article(article=article).blurb == (
         "Lawmakers approved the package late on Tuesday. The House votes next."
     )
+
+
+@pytest.mark.django_db
+def test_prefill_does_not_repeat_the_standfirst_or_the_title():
+    article = ArticleFactory(
+        title="Retailer breach exposes customers",
+        body_text=(
+            "Retailer breach exposes customers\n"
+            "About 90,000 customers had their data exposed.\n"
+            "About 90,000 customers had their data exposed.\n"
+            "The company notified the regulator on Monday."
+        ),
+    )
+    blurb = prefill_from_article(article=article).blurb
+    assert blurb == (
+        "About 90,000 customers had their data exposed. "
+        "The company notified the regulator on Monday."
+    )
+
+
+def test_blurb_length_follows_the_setting(settings):
+    settings.NEWSLETTER_BLURB_MAX_CHARS = 60
+    text = "A first sentence that is fairly long on its own. A second one."
+    assert blurb_from_text(text) == "A first sentence that is fairly long on its own."

@@ -39,15 +39,14 @@ def test_summer_event_in_three_zones_with_duration_online():
     )
 
 
-def test_winter_event_uses_standard_time_and_its_place():
+def test_multi_day_event_shows_its_dates_not_a_duration_in_hours():
     geneva = event(
         starts_at=datetime(2025, 1, 15, 15, 0, tzinfo=UTC),
         ends_at=datetime(2025, 1, 17, 15, 0, tzinfo=UTC),
         place="Palais des Nations, Geneva",
     )
     assert event_schedule(geneva, zones=ZONES) == (
-        "Wed 15 January 2025 · 10.00 EST | 15.00 UTC | 16.00 CET · 2 days · "
-        "Palais des Nations, Geneva"
+        "15–17 January 2025 · 10.00 EST | 15.00 UTC | 16.00 CET · Palais des Nations, Geneva"
     )
 
 
@@ -141,3 +140,16 @@ def test_nothing_is_added_to_an_issue_sending_or_sent(status):
     with pytest.raises(ItemError):
         add_event_item(issue=issue, event=EventFactory())
     assert not issue.items.exists()
+
+
+@pytest.mark.django_db
+def test_events_stay_in_order_of_start_whatever_order_they_are_added():
+    issue = IssueFactory(period_start=date(2025, 4, 14), period_end=date(2025, 4, 20))
+    late = EventFactory(starts_at=datetime(2025, 4, 30, 9, tzinfo=UTC))
+    early = EventFactory(starts_at=datetime(2025, 4, 22, 9, tzinfo=UTC))
+    hand_added = IssueItemFactory(issue=issue, section="events", order=1, event=None)
+    add_event_item(issue=issue, event=late)
+    add_event_item(issue=issue, event=early)
+    rows = list(issue.items.filter(section="events").order_by("order"))
+    assert [row.event_id for row in rows] == [early.pk, late.pk, None]
+    assert rows[2].pk == hand_added.pk

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from newsletters.compiling.letter import render_letter
+import pytest
+
+from newsletters.compiling.letter import article_link, render_letter
+from tests.factories import ArticleFactory
 
 
 def test_markdown_becomes_paragraphs_and_emphasis():
@@ -38,3 +41,26 @@ def test_raw_html_and_script_urls_in_markdown_are_removed():
 
 def test_empty_letter_renders_nothing():
     assert render_letter("   \n") == ""
+
+
+@pytest.mark.django_db
+def test_story_picker_reference_follows_the_article_after_a_slug_change(settings):
+    settings.SITE_URL = "https://digest.example.org"
+    article = ArticleFactory(title="EU fines [big] platform", slug="eu-fines")
+    text = f"Read {article_link(article)}."
+    assert text == f"Read [EU fines (big) platform](article:{article.pk})."
+    article.slug = "eu-fines-platform-record"
+    article.save()
+    html = render_letter(text)
+    assert (
+        f'href="https://digest.example.org/articles/{article.pk}-eu-fines-platform-record/"'
+        in html
+    )
+
+
+@pytest.mark.django_db
+def test_reference_to_a_deleted_article_leaves_no_link(django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        html = render_letter("See [gone](article:987654).")
+    assert "gone" in html
+    assert "987654" not in html

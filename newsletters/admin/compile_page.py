@@ -1,0 +1,202 @@
+"""The compile screen: one page with the candidate pool beside the issue's sections.
+
+Served inside the admin (staff login, the Editors' permissions). The page loads once;
+htmx then swaps only the fragment an action changes (``compile_items``), so nothing
+an editor is typing is replaced. Every action is also a plain form POST that returns
+to the page, so it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from articles.models import Source, Topic
+from newsletters.admin.issue_actions import int_or_none
+from newsletters.compiling.checks import TITLE_MAX_CHARS, period_warnings
+from newsletters.compiling.editing import EditRefused, StaleEdit, save_issue_fields
+from newsletters.compiling.items import EDITABLE_STATUSES, event_schedule, upcoming_events
+from newsletters.compiling.letter import render_letter
+from newsletters.compiling.pool import candidate_pool
+from newsletters.compiling.presence import HEARTBEAT_SECONDS, heartbeat, presence_line
+from newsletters.models import Issue, IssueItem
+
+POOL_FILTERS = ("q", "topic", "source", "page")
+ISSUE_TEXT_FIELDS = ("title", "letter", "sign_off", "period_start", "period_end")
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """True when htmx sent the request (it wants a fragment, not a page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+class CompileBaseMixin:
+    """What every compile view shares: loading the issue, permissions, replies."""
+
+    def compile_url(self, issue: Issue) -> str:
+        return reverse("admin:newsletters_issue_compile", args=[issue.pk])
+
+    def _compile_issue(self, request: HttpRequest, object_id: str, *, change: bool) -> Issue:
+        issue = self.get_object(request, object_id)
+        if issue is None or not self.has_view_permission(request, issue):
+            raise Http404("No such issue.")
+        if change and not self.has_change_permission(request, issue):
+            raise PermissionDenied("You may not change this issue.")
+        return issue
+
+    def _done(self, request: HttpRequest, issue: Issue, message: str, level=messages.SUCCESS):
+        """The no-JavaScript reply: back to the compile page with ``message``."""
+        self.message_user(request, message, level)
+        return HttpResponseRedirect(self.compile_url(issue))
+
+    def _fragment(self, request: HttpRequest, template: str, context: dict, status: int = 200):
+        return TemplateResponse(
+            request, f"admin/newsletters/issue/compile/{template}", context, status=status
+        )
+
+
+class CompilePageMixin(CompileBaseMixin):
+    """The page itself, its pool fragment, the heartbeat and the issue's own fields."""
+
+    def get_urls(self):
+        def view(func, route, name):
+            return path(
+                f"<path:object_id>/compile/{route}",
+                self.admin_site.admin_view(func),
+                name=f"newsletters_issue_{name}",
+            )
+
+        return [
+            view(self.compile_view, "", "compile"),
+            view(self.compile_pool_view, "pool/", "compile_pool"),
+            view(require_POST(self.compile_presence_view), "presence/", "compile_presence"),
+            view(require_POST(self.compile_save_issue_view), "save/", "compile_save_issue"),
+            view(require_POST(self.compile_letter_preview_view), "letter/", "compile_letter"),
+            *super().get_urls(),
+        ]
+
+    # ------------------------------------------------------------ the page
+    def compile_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        issue = self._compile_issue(request, object_id, change=False)
+        items = list(
+            issue.items.select_related("article__source", "event").defer(
+                "article__body_html", "article__body_text", "article__summary", "article__minhash"
+            )
+        )
+        sections = [
+            {
+                "key": key,
+                "label": label,
+                "items": [item for item in items if item.section == key],
+                "moves": [(k, v) for k, v in IssueItem.Section.choices if k != key],
+            }
+            for key, label in IssueItem.Section.choices
+        ]
+        for item in items:
+            if item.event_id:
+                item.schedule = event_schedule(item.event)
+        may_change = self.has_change_permission(request, issue)
+        editable = may_change and issue.status in EDITABLE_STATUSES
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compile issue #{issue.number}",
+            "issue": issue,
+            "opts": self.model._meta,
+            "sections": sections,
+            "editable": editable,
+            "may_edit_text": may_change,
+            "letter_html": render_letter(issue.letter or ""),
+            "story_choices": [item for item in items if item.article_id],
+            "warnings": period_warnings(issue=issue),
+            "title_max": TITLE_MAX_CHARS,
+            "blurb_max": settings.NEWSLETTER_BLURB_MAX_CHARS,
+            "heartbeat_seconds": HEARTBEAT_SECONDS,
+            "presence": presence_line(heartbeat(issue_id=issue.pk, user=request.user)),
+        }
+        if editable:
+            context.update(self._pool_context(request, issue))
+            context["event_candidates"] = [
+                (event, event_schedule(event))
+                for event in upcoming_events(issue=issue).exclude(issue_items__issue=issue)[:50]
+            ]
+        return TemplateResponse(request, "admin/newsletters/issue/compile/page.html", context)
+
+    def _pool_context(self, request: HttpRequest, issue: Issue) -> dict:
+        topic_id = int_or_none(request.GET.get("topic"))
+        source_id = int_or_none(request.GET.get("source"))
+        text = request.GET.get("q", "")[:200]
+        filters = {
+            key: request.GET[key] for key in ("q", "topic", "source") if request.GET.get(key)
+        }
+        return {
+            "pool": candidate_pool(
+                issue=issue,
+                topic_id=topic_id,
+                source_id=source_id,
+                text=text,
+                page_number=request.GET.get("page", 1),
+            ),
+            "pool_filters": {"q": text, "topic": topic_id, "source": source_id},
+            "pool_filter_query": urlencode(filters),
+            "pool_topics": list(Topic.objects.only("id", "name")),
+            "pool_sources": list(Source.objects.only("id", "name").order_by("name")),
+        }
+
+    def compile_pool_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The pool pane alone, for a filter change or another page of it."""
+        issue = self._compile_issue(request, object_id, change=True)
+        if not is_htmx(request):
+            query = urlencode({k: request.GET[k] for k in POOL_FILTERS if request.GET.get(k)})
+            return HttpResponseRedirect(f"{self.compile_url(issue)}?{query}#pool")
+        context = {"issue": issue, "editable": True, **self._pool_context(request, issue)}
+        return self._fragment(request, "pool.html", context)
+
+    # ------------------------------------------------------------ presence
+    def compile_presence_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        issue = self._compile_issue(request, object_id, change=False)
+        line = presence_line(heartbeat(issue_id=issue.pk, user=request.user))
+        return self._fragment(request, "presence.html", {"presence": line})
+
+    # ------------------------------------------------------- issue's fields
+    def compile_save_issue_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        issue = self._compile_issue(request, object_id, change=True)
+        values = {name: request.POST[name] for name in ISSUE_TEXT_FIELDS if name in request.POST}
+        if issue.status in (Issue.Status.SENDING, Issue.Status.SENT):
+            values.pop("period_start", None)
+            values.pop("period_end", None)
+        based_on = int_or_none(request.POST.get("version")) or 0
+        context = {"issue": issue, "target": "issue", "mine": values}
+        try:
+            issue = save_issue_fields(
+                issue=issue, based_on=based_on, values=values, user=request.user
+            )
+        except StaleEdit as stale:
+            if not is_htmx(request):
+                return self._done(request, issue, str(stale), messages.ERROR)
+            context["stale"] = stale
+            context["conflict_fields"] = [
+                (name, theirs, values.get(name, "")) for name, theirs in stale.theirs.items()
+            ]
+            return self._fragment(request, "save_state.html", context, status=409)
+        except EditRefused as refused:
+            if not is_htmx(request):
+                return self._done(request, issue, str(refused), messages.ERROR)
+            context["refused"] = str(refused)
+            return self._fragment(request, "save_state.html", context, status=422)
+        if not is_htmx(request):
+            return self._done(request, issue, f"Issue #{issue.number} saved.")
+        context.update(issue=issue, version=issue.version, warnings=period_warnings(issue=issue))
+        return self._fragment(request, "save_state.html", context)
+
+    def compile_letter_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The letter's Markdown as readers will see it, for the live preview."""
+        self._compile_issue(request, object_id, change=False)
+        html = render_letter(request.POST.get("letter", "")[:100_000])
+        return self._fragment(request, "letter_preview.html", {"letter_html": html})
