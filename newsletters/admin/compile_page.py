@@ -22,7 +22,7 @@ from articles.models import Source, Topic
 from newsletters.admin.issue_actions import int_or_none
 from newsletters.compiling.checks import TITLE_MAX_CHARS, period_warnings
 from newsletters.compiling.editing import EditRefused, StaleEdit, save_issue_fields
-from newsletters.compiling.items import EDITABLE_STATUSES, event_schedule, upcoming_events
+from newsletters.compiling.items import EDITABLE_STATUSES, event_schedule, events_after_period
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.pool import candidate_pool
 from newsletters.compiling.presence import HEARTBEAT_SECONDS, heartbeat, presence_line
@@ -124,7 +124,9 @@ class CompilePageMixin(CompileBaseMixin):
             context.update(self._pool_context(request, issue))
             context["event_candidates"] = [
                 (event, event_schedule(event))
-                for event in upcoming_events(issue=issue).exclude(issue_items__issue=issue)[:50]
+                for event in events_after_period(issue=issue).exclude(issue_items__issue=issue)[
+                    :50
+                ]
             ]
         return TemplateResponse(request, "admin/newsletters/issue/compile/page.html", context)
 

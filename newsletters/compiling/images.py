@@ -17,7 +17,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
 
-from articles.fetching.client import FetchError, fetch
+from articles.fetching.client import fetch
+from articles.fetching.errors import FetchError
 from digest.core.links import absolute_url, is_web_url
 
 # 8 MiB is a large photo straight from a camera; anything bigger is not a news image.
