@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -15,14 +16,16 @@ urlpatterns = [
     path("", include("digest.site.urls")),
 ]
 
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """An uploaded file from MEDIA_ROOT (read per request, so tests may move it)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.MEDIA_SERVE:
     # The embedded default serves editors' uploaded images itself; production points
     # MEDIA_URL at the storage's own address (or a proxy) and turns this off.
     urlpatterns.insert(
         0,
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        ),
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media, name="media"),
     )

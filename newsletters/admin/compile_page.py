@@ -183,8 +183,10 @@ class CompilePageMixin(CompileBaseMixin):
             if not is_htmx(request):
                 return self._done(request, issue, str(stale), messages.ERROR)
             context["stale"] = stale
+            # Every field goes back (for "take theirs"); only those that differ show.
             context["conflict_fields"] = [
-                (name, theirs, values.get(name, "")) for name, theirs in stale.theirs.items()
+                (name, theirs, values.get(name, ""), name in stale.changed)
+                for name, theirs in stale.theirs.items()
             ]
             return self._fragment(request, "save_state.html", context, status=409)
         except EditRefused as refused:

@@ -99,6 +99,7 @@ def send_checklist(*, issue: Issue, items: list[IssueItem] | None = None) -> lis
 def _test_detail(issue: Issue) -> str:
     if issue.test_sent_at is None:
         return "No test copy sent yet."
-    if issue.updated_at > issue.test_sent_at:
+    last_save = issue.revisions.values_list("saved_at", flat=True).first()
+    if last_save is not None and last_save > issue.test_sent_at:
         return "A test was sent, but the issue changed since: send another to be sure."
     return ""

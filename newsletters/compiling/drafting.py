@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from articles.models import Article, ArticleTopic, Source
@@ -23,6 +24,7 @@ from newsletters.compiling.items import (
     add_event_item,
     events_after_period,
 )
+from newsletters.compiling.letter import article_link
 from newsletters.compiling.pool import pool_articles
 from newsletters.models import Issue, IssueItem
 
@@ -172,10 +174,8 @@ def reading_pieces(*, issue: Issue, count: int) -> list[int]:
 
 
 def _letter_outline(articles: list[Article]) -> str:
-    links = [
-        f"[{article.title.replace('[', '(').replace(']', ')')}]({article.get_absolute_url()})"
-        for article in articles
-    ]
+    # Article references, as the story picker writes them: they follow a slug change.
+    links = [article_link(article) for article in articles]
     if not links:
         return "Dear readers,\n\n"
     listed = links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
@@ -230,7 +230,10 @@ def auto_draft_issue(*, issue: Issue) -> DraftResult:
             top = [articles[article_id] for article_id in radar_ids[:3]]
             result.letter = bool(
                 Issue.objects.filter(pk=locked.pk, letter=locked.letter).update(
-                    letter=_letter_outline(top), updated_at=timezone.now()
+                    letter=_letter_outline(top),
+                    # An open compile screen's copy of the letter is stale now.
+                    version=F("version") + 1,
+                    updated_at=timezone.now(),
                 )
             )
     issue.refresh_from_db()
