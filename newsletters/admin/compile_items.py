@@ -70,6 +70,7 @@ class CompileItemsMixin(CompileBaseMixin):
             item.schedule = event_schedule(item.event)
         return {
             "issue": issue,
+            "compile_base": self.compile_url(issue),
             "item": item,
             "editable": True,
             "may_edit_text": True,

@@ -108,6 +108,7 @@ class CompilePageMixin(CompileBaseMixin):
             **self.admin_site.each_context(request),
             "title": f"Compile issue #{issue.number}",
             "issue": issue,
+            "compile_base": self.compile_url(issue),
             "opts": self.model._meta,
             "sections": sections,
             "editable": editable,
@@ -144,6 +145,8 @@ class CompilePageMixin(CompileBaseMixin):
                 source_id=source_id,
                 text=text,
                 page_number=request.GET.get("page", 1),
+                # The pane says how many outlets carried a story, not which.
+                with_others=False,
             ),
             "pool_filters": {"q": text, "topic": topic_id, "source": source_id},
             "pool_filter_query": urlencode(filters),
@@ -157,7 +160,12 @@ class CompilePageMixin(CompileBaseMixin):
         if not is_htmx(request):
             query = urlencode({k: request.GET[k] for k in POOL_FILTERS if request.GET.get(k)})
             return HttpResponseRedirect(f"{self.compile_url(issue)}?{query}#pool")
-        context = {"issue": issue, "editable": True, **self._pool_context(request, issue)}
+        context = {
+            "issue": issue,
+            "compile_base": self.compile_url(issue),
+            "editable": True,
+            **self._pool_context(request, issue),
+        }
         return self._fragment(request, "pool.html", context)
 
     # ------------------------------------------------------------ presence

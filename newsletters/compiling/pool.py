@@ -8,7 +8,6 @@ says how many outlets carried the story.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
@@ -71,6 +70,7 @@ def candidate_pool(
     text: str = "",
     page_number: int | str = 1,
     per_page: int = POOL_PAGE_SIZE,
+    with_others: bool = True,
 ) -> PoolPage:
     """Return one page of the issue's pool, stories newest first.
 
@@ -78,7 +78,8 @@ def candidate_pool(
     its newest article matching the filters, and counts the distinct outlets among
     all its unused articles of the period; a story the issue already carries (through
     any of its articles) is left out. A fixed number of queries whatever the pool's
-    size (four, five with filters).
+    size (four, five with filters). ``with_others=False`` loads only the shown
+    articles (``other_articles`` stays empty; ``outlet_count`` is still right).
     """
     base = pool_articles(issue=issue)
     used_groups = set(
@@ -86,10 +87,9 @@ def candidate_pool(
             "article__group_id", flat=True
         )
     )
-    rows: list[tuple[int, int | None, int, datetime]] = list(
-        base.order_by("-published_at", "-id").values_list(
-            "id", "group_id", "source_id", "published_at"
-        )
+    # Ordered by the database; the dates themselves are not needed here.
+    rows: list[tuple[int, int | None, int]] = list(
+        base.order_by("-published_at", "-id").values_list("id", "group_id", "source_id")
     )
     filtered = bool(topic_id or source_id or text.strip())
     matching: set[int] | None = None
@@ -103,7 +103,7 @@ def candidate_pool(
     members: dict[tuple[str, int], list[int]] = {}
     outlets: dict[tuple[str, int], set[int]] = {}
     shown: dict[tuple[str, int], int] = {}  # story key -> the article shown, in pool order
-    for article_id, group_id, source_id_, _published in rows:
+    for article_id, group_id, source_id_ in rows:
         if group_id in used_groups:
             continue
         key = ("group", group_id) if group_id else ("article", article_id)
@@ -116,13 +116,16 @@ def candidate_pool(
     paginator = Paginator(keys, per_page)
     page = paginator.get_page(page_number)
     page_keys = list(page.object_list)
-    wanted = [article_id for key in page_keys for article_id in members[key]]
+    if with_others:
+        wanted = [article_id for key in page_keys for article_id in members[key]]
+    else:
+        wanted = [shown[key] for key in page_keys]
     articles = {
         article.pk: article
         for article in Article.objects.filter(pk__in=wanted)
         .select_related("source")
         .prefetch_related("topics")
-        .defer("body_html", "body_text", "summary")
+        .defer("body_html", "body_text", "summary", "minhash", "extraction_error")
     }
     stories = []
     for key in page_keys:
