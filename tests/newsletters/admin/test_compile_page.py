@@ -166,3 +166,22 @@ def test_compile_page_query_count_does_not_grow_with_items_or_pool(
     with django_assert_max_num_queries(baseline):
         response = editor_client.get(compile_url(small))
     assert response.status_code == 200
+
+
+def test_partial_updates_have_fixed_query_counts(editor_client, django_assert_max_num_queries):
+    issue = week_issue()
+    for _ in range(30):
+        ArticleFactory(title="Ministers agree", topics=[TopicFactory()])
+    editor_client.get(compile_url(issue))  # the session and the user are warm
+    with django_assert_max_num_queries(12):
+        editor_client.get(compile_url(issue, "compile_pool"), {"q": "ministers"}, **HTMX)
+    with django_assert_max_num_queries(5):
+        editor_client.post(compile_url(issue, "compile_presence"), **HTMX)
+    with django_assert_max_num_queries(6):
+        editor_client.post(
+            compile_url(issue, "compile_letter"), {"letter": "[a](article:1)"}, **HTMX
+        )
+    with django_assert_max_num_queries(13):
+        editor_client.post(
+            compile_url(issue, "compile_save_issue"), {"version": "1", "letter": "Hi"}, **HTMX
+        )
