@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, BoilerplateSighting, StoryGroup
-from newsletters.models import Delivery, Issue, IssueItem, IssueStatusChange
+from newsletters.models import Delivery, Issue, IssueItem, IssueRevision, IssueStatusChange
 from tests.factories import (
     ArticleFactory,
     DeliveryFactory,
@@ -39,6 +39,7 @@ CHANGELIST_QUERIES = {
     "Event": 9,
     "Issue": 5,
     "IssueStatusChange": 7,
+    "IssueRevision": 8,
     "IssueItem": 6,
     "Subscriber": 6,
     "Delivery": 6,
@@ -81,6 +82,9 @@ def fill(rows: int) -> None:
         IssueItemFactory(issue=issue)
         IssueStatusChange.objects.create(
             issue=issue, from_status=Issue.Status.SENDING, to_status=Issue.Status.SENT
+        )
+        IssueRevision.objects.create(
+            issue=issue, summary="changed letter", snapshot={"issue": {}, "items": []}
         )
         DeliveryFactory(
             issue=issue,
