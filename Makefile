@@ -17,16 +17,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
-run: $(STAMP)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+## run: serve http://$(HOST):$(PORT)/ with a Celery worker and beat beside it (Ctrl-C stops
+## all); the port is checked before installing, then install, migrate, load the demo once.
+run:
+	@$(PYTHON) digest/core/ports.py --host $(HOST) --port $(PORT)
+	@echo "make run: will serve http://$(HOST):$(PORT)/ with a worker and beat once installed and migrated."
+	@$(MAKE) --no-print-directory install
 	$(BIN)/python manage.py migrate --no-input
 	@mkdir -p var
 	@if [ ! -f $(DEMO_STAMP) ]; then \
-		$(BIN)/python manage.py demo && touch $(DEMO_STAMP); \
+		SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python manage.py demo && touch $(DEMO_STAMP); \
 	else \
 		echo "Demo already loaded (make demo reloads it and prints the login again)."; \
 	fi
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py run --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, then run them
 test: $(STAMP)
@@ -56,4 +63,4 @@ demo: $(STAMP)
 	$(BIN)/python manage.py demo
 
 clean:
-	rm -rf $(VENV) var db.sqlite3 staticfiles test-artifacts
+	rm -rf $(VENV) var db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles test-artifacts

@@ -100,6 +100,18 @@ def env_url(name: str, default: str) -> str:
 
 SUPPORTED_DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
+# The web process and the worker's processes write to one SQLite file at once.
+SQLITE_OPTIONS = {
+    # Seconds a connection waits for another's write lock before "database is locked".
+    "timeout": 20,
+    # Take the write lock when a transaction begins: a transaction that read first and
+    # then wants to write could otherwise fail at once, without waiting, when another
+    # process wrote in between (SQLite cannot upgrade a stale read).
+    "transaction_mode": "IMMEDIATE",
+    # Write-ahead log: readers never wait for the writer, nor the writer for readers.
+    "init_command": "PRAGMA journal_mode=WAL",
+}
+
 
 def database_config(url: str, *, default_sqlite_path: Path) -> dict:
     """Return a Django DATABASES entry for ``url`` (empty means a local SQLite file)."""
@@ -107,7 +119,7 @@ def database_config(url: str, *, default_sqlite_path: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(default_sqlite_path),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     parts = urlsplit(url)
     if parts.scheme not in SUPPORTED_DATABASE_SCHEMES:
@@ -128,8 +140,10 @@ def database_config(url: str, *, default_sqlite_path: Path) -> dict:
         parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ConfigError(f"DATABASE_URL could not be parsed: {exc}") from None
-    if parsed["ENGINE"] == "django.db.backends.sqlite3" and not parsed.get("NAME"):
-        raise ConfigError("DATABASE_URL names no SQLite file (e.g. sqlite:///var/digest.db).")
+    if parsed["ENGINE"] == "django.db.backends.sqlite3":
+        if not parsed.get("NAME"):
+            raise ConfigError("DATABASE_URL names no SQLite file (e.g. sqlite:///var/digest.db).")
+        parsed["OPTIONS"] = {**SQLITE_OPTIONS, **parsed.get("OPTIONS", {})}
     return parsed
 
 

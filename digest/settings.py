@@ -1,9 +1,11 @@
 """Settings for the digest, driven by the environment.
 
-With no variable set the project runs on a laptop: SQLite, Celery tasks run
-eagerly in-process, email saved under var/mail/ (a console line each), DEBUG on.
-Production sets DATABASE_URL, REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY,
-DJANGO_ALLOWED_HOSTS and DJANGO_DEBUG=0 (see README, "Configuration").
+With no variable set the project runs on a laptop: SQLite, a Celery worker and beat
+on a broker of files under var/ (``make run`` starts them with the web server), a
+cache of files under var/ shared by those processes, email saved under var/mail/ (a
+console line each), DEBUG on. Production sets
+DATABASE_URL, REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS
+and DJANGO_DEBUG=0 (see README, "Configuration").
 
 A bad value stops start-up with one line on stderr (SystemExit), never a
 traceback: see ``digest.config.ConfigError``.
@@ -12,6 +14,7 @@ traceback: see ``digest.config.ConfigError``.
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,9 +29,15 @@ from digest.config import (
     env_str,
     env_url,
 )
+from digest.core.broker import (
+    EAGER_BROKER_URL,
+    FILESYSTEM_BROKER_URL,
+    filesystem_transport_options,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Local state of the embedded default: task queue, beat schedule, cache, mail files.
+VAR_DIR = Path(os.environ.get("DIGEST_VAR_DIR", "").strip() or BASE_DIR / "var")
 
 try:
     # ---------------------------------------------------------------- core
@@ -66,8 +75,9 @@ try:
     # -------------------------------------------------------- celery/redis
     REDIS_URL = env_str("REDIS_URL")
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
-    # No broker configured: run every task in-process so nothing else must be running.
-    CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+    # 1: every task runs inside the process that sends it, so no worker is needed, but
+    # nothing runs by itself either (no beat). The test suite runs so (tests/conftest.py).
+    CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
     CELERY_TASK_EAGER_PROPAGATES = True
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_IGNORE_RESULT = True
@@ -76,31 +86,54 @@ try:
     CELERY_TASK_ACKS_LATE = True
     CELERY_TASK_REJECT_ON_WORKER_LOST = True
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    # Retry the broker at start-up as later (today's default, stated so Celery does not warn).
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
     # Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
     # Longer than the task time limit, so a slow but live task is never run twice at once.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
     }
+    if not CELERY_BROKER_URL:
+        # The embedded default: a broker that needs no server. Messages are files under
+        # var/celery/queue/ (kombu's filesystem transport), so web, worker and beat started
+        # by `make run` share them, and a message sent while no worker runs waits there.
+        # Chosen over SQLAlchemy-on-SQLite: no extra dependency, and no second writer
+        # competing for SQLite's single write lock with the worker and the web process.
+        CELERY_BROKER_URL = EAGER_BROKER_URL if CELERY_TASK_ALWAYS_EAGER else FILESYSTEM_BROKER_URL
+        CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(VAR_DIR / "celery")
+        CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
     CELERY_TASK_TIME_LIMIT = 15 * 60
     CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
     CELERY_TIMEZONE = "UTC"
+    # Seconds between beat's looks for due sources and scheduled sends; the sweeper runs
+    # every five ticks. Also how often the worker's heartbeat is written (core/heartbeat.py).
+    BEAT_TICK_SECONDS = env_int("BEAT_TICK_SECONDS", 60, minimum=1)
     CELERY_BEAT_SCHEDULE = {
         # Fan out one poll task per due source.
         "enqueue-due-sources": {
             "task": "articles.tasks.sources_enqueue_due_task",
-            "schedule": timedelta(minutes=1),
+            "schedule": timedelta(seconds=BEAT_TICK_SECONDS),
         },
         # Start sends whose scheduled time has come.
         "start-scheduled-sends": {
             "task": "newsletters.tasks.issues_start_scheduled_task",
-            "schedule": timedelta(minutes=1),
+            "schedule": timedelta(seconds=BEAT_TICK_SECONDS),
         },
         # Re-enqueue deliveries left in 'sending' by a dead worker.
         "sweep-stale-deliveries": {
             "task": "newsletters.tasks.deliveries_sweep_task",
-            "schedule": timedelta(minutes=5),
+            "schedule": timedelta(seconds=5 * BEAT_TICK_SECONDS),
+        },
+        # Proves beat and a worker both run: the admin warns when it stops arriving.
+        "worker-heartbeat": {
+            "task": "digest.core.tasks.worker_heartbeat_task",
+            "schedule": timedelta(seconds=BEAT_TICK_SECONDS),
+            # A heartbeat queued while no worker ran proves nothing later: drop it.
+            "options": {"expires": 2 * BEAT_TICK_SECONDS},
         },
     }
+    # No heartbeat for this long: the admin says scheduled sends and polls are not running.
+    WORKER_HEARTBEAT_STALE_AFTER = timedelta(seconds=max(5 * BEAT_TICK_SECONDS, 60))
 
     # ---------------------------------------------------------------- cache
     if REDIS_URL:
@@ -116,9 +149,12 @@ try:
     else:
         CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                "LOCATION": "digest",
+                # Files under var/cache/, shared by the web process and the worker on this
+                # machine: a story the worker stores clears the pages the web process cached.
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(VAR_DIR / "cache"),
                 "TIMEOUT": 300,
+                "OPTIONS": {"MAX_ENTRIES": 5000},
             }
         }
 
@@ -226,6 +262,7 @@ INSTALLED_APPS = [
     "anymail",
     "articles",
     "newsletters",
+    "digest.core",
     "digest.site",
     "digest.demo",
 ]
@@ -256,6 +293,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "digest.core.context_processors.site",
+                "digest.core.context_processors.worker_status",
             ],
         },
     },

@@ -36,6 +36,16 @@ def _test_settings(settings):
     from digest.celery import app
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+        # The embedded default's cache is files under var/, shared with a `make run` of this
+        # checkout: tests keep theirs in memory (Redis in CI stays Redis).
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "tests",
+                "TIMEOUT": 300,
+            }
+        }
     settings.FETCH_ALLOW_PRIVATE_NETWORKS = False
     settings.STORAGES = {
         **settings.STORAGES,
@@ -49,7 +59,8 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_test_settings):
+    # After _test_settings, so the cache cleared is the one the test uses.
     from django.core.cache import cache
 
     cache.clear()

@@ -33,6 +33,8 @@ CONFIG_VARIABLES = (
     "EMAIL_URL",
     "REDIS_URL",
     "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DIGEST_VAR_DIR",
 )
 
 
@@ -122,11 +124,11 @@ def test_production_settings_pass_the_deploy_check():
     assert "System check identified no issues" in result.stdout
 
 
-def test_no_variables_means_debug_sqlite_and_eager_tasks():
+def test_no_variables_means_debug_sqlite_and_a_filesystem_broker():
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, "
-        "s.EMAIL_BACKEND)"
+        "s.EMAIL_BACKEND, s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
     )
     env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARIABLES}
     env["DJANGO_SETTINGS_MODULE"] = "digest.settings"
@@ -143,8 +145,10 @@ def test_no_variables_means_debug_sqlite_and_eager_tasks():
     assert result.stdout.split() == [
         "True",
         "django.db.backends.sqlite3",
-        "True",
+        "False",
         "digest.core.mailbox.EmailBackend",
+        "filesystem://localhost/",
+        "django.core.cache.backends.filebased.FileBasedCache",
     ]
 
 
