@@ -106,9 +106,12 @@ class Supervisor:
         return f"{colour}{label}{RESET}"
 
     def say(self, line: str, *, name: str | None = None) -> None:
-        """Print one line with a name's prefix (the supervisor's own by default)."""
+        """Print ``line`` with a name's prefix (the supervisor's own by default) on each of
+        its lines."""
+        prefix = self._prefix(name or self.name)
+        text = "".join(f"{prefix}{part}\n" for part in line.rstrip("\r\n").split("\n"))
         with self._lock:
-            self.out.write(self._prefix(name or self.name) + line.rstrip("\r\n") + "\n")
+            self.out.write(text)
             self.out.flush()
 
     def _pump(self, name: str, stream) -> None:

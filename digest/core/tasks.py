@@ -13,7 +13,7 @@ from digest.core.heartbeat import record_heartbeat
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, ignore_result=True, time_limit=30)
+@shared_task(bind=True, ignore_result=True, time_limit=30, soft_time_limit=20)
 def worker_heartbeat_task(self) -> None:
     """Periodic (beat): record that a worker ran this, for the admin's status line."""
     record_heartbeat(worker=self.request.hostname or socket.gethostname())
