@@ -3,18 +3,27 @@
 Beat queues ``worker_heartbeat_task`` every ``BEAT_TICK_SECONDS`` and a worker runs it,
 so a recent heartbeat means both are alive: polls and scheduled sends will run. The
 worker also writes one when it starts, so the warning clears at once after ``make run``.
+
+The rows are the truth; the admin reads the latest time through the shared cache (a
+minute at most, and every new heartbeat drops the cached value), so the status line
+costs the source and issue pages no query once warm.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
 from digest.core.models import WorkerHeartbeat
+
+CACHE_KEY = "worker:last-heartbeat"
+# Seconds a reading of the rows is reused; a new heartbeat replaces it at once anyway.
+CACHE_SECONDS = 60
 
 
 def record_heartbeat(*, worker: str, now: datetime | None = None) -> None:
@@ -22,11 +31,17 @@ def record_heartbeat(*, worker: str, now: datetime | None = None) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker=worker[:200], defaults={"seen_at": now or timezone.now()}
     )
+    cache.delete(CACHE_KEY)
 
 
 def last_seen() -> datetime | None:
     """When any worker last wrote a heartbeat; None if none ever did."""
-    return WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    stamp = cache.get(CACHE_KEY)
+    if stamp is None:
+        latest = WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+        stamp = latest.timestamp() if latest else 0.0  # 0: never seen
+        cache.set(CACHE_KEY, stamp, timeout=CACHE_SECONDS)
+    return datetime.fromtimestamp(stamp, tz=UTC) if stamp else None
 
 
 def ago(delta: timedelta) -> str:

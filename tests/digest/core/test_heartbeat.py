@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from digest.core.heartbeat import ago, last_seen, record_heartbeat, worker_status
+from digest.core.heartbeat import CACHE_KEY, ago, last_seen, record_heartbeat, worker_status
 from digest.core.models import WorkerHeartbeat
 from digest.core.tasks import worker_heartbeat_task
 from tests.factories import IssueFactory, SourceFactory
@@ -132,16 +135,27 @@ def test_other_admin_pages_and_the_reader_site_neither_show_nor_read_it(
         client.get("/")  # a cached reader page: no heartbeat read either
 
 
-def test_status_line_reads_the_heartbeat_in_one_query(admin_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_status_line_reads_the_rows_once_then_the_cache(admin_client):
     url = reverse("admin:articles_source_changelist")
-    admin_client.get(url)
-    for seen in (False, True):
-        if seen:
-            record_heartbeat(worker="embedded@laptop")
+
+    def visit() -> tuple[int, bool]:
+        """Heartbeat queries the page ran, and whether it showed the line."""
         with CaptureQueriesContext(connection) as queries:
-            admin_client.get(url)
-        reads = [q["sql"] for q in queries.captured_queries if "core_workerheartbeat" in q["sql"]]
-        assert len(reads) == 1, reads
+            page = admin_client.get(url).content.decode()
+        reads = [q for q in queries.captured_queries if "core_workerheartbeat" in q["sql"]]
+        return len(reads), 'id="worker-status"' in page
+
+    assert visit() == (1, True)  # nothing cached yet: the rows are read
+    assert visit() == (0, True)  # then the cache answers
+    record_heartbeat(worker="embedded@laptop")  # a new heartbeat drops the cached value
+    assert visit() == (1, False)
+    assert visit() == (0, False)
+
+
+def test_a_heartbeat_written_elsewhere_shows_once_the_cached_reading_expires(settings):
+    assert worker_status().is_stale
+    WorkerHeartbeat.objects.create(worker="other@host", seen_at=timezone.now())  # no signal
+
+    assert worker_status().is_stale  # the cached "never" still stands…
+    cache.delete(CACHE_KEY)  # …until it expires (CACHE_SECONDS)
+    assert not worker_status().is_stale
