@@ -7,6 +7,7 @@ import socket
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import DatabaseError, connection
 
 from digest.core.heartbeat import record_heartbeat
 
@@ -22,8 +23,6 @@ def worker_heartbeat_task(self) -> None:
 @worker_ready.connect
 def _record_heartbeat_on_start(sender=None, **kwargs) -> None:
     """A worker that has just started is seen at once, before beat's first tick."""
-    from django.db import DatabaseError, connection
-
     try:
         record_heartbeat(worker=getattr(sender, "hostname", "") or socket.gethostname())
     except DatabaseError as error:  # e.g. migrations not applied yet
