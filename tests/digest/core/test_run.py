@@ -356,3 +356,14 @@ def test_ctrl_c_stops_web_worker_and_beat_and_leaves_no_process(embedded):
     assert "stopping web, worker, beat" in log
     assert "Warm shutdown" in log
     assert log.rstrip().endswith("all stopped.")
+
+
+def test_start_up_line_names_where_email_goes(settings, tmp_path):
+    from digest.core.management.commands.run import mail_destination
+
+    settings.EMAIL_BACKEND = "digest.core.mailbox.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    assert mail_destination() == f"email is written to {tmp_path / 'mail'}/"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 2525
+    assert mail_destination() == "email goes to 127.0.0.1:2525"

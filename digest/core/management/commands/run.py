@@ -49,8 +49,8 @@ def programs(*, host: str, port: int, concurrency: int, schedule: Path) -> list[
 def mail_destination() -> str:
     """Where email goes, in a few words, for the start-up line."""
     backend = settings.EMAIL_BACKEND
-    if backend.endswith("filebased.EmailBackend"):
-        return f"email is written to {settings.EMAIL_FILE_PATH}"
+    if getattr(settings, "EMAIL_FILE_PATH", None) and not backend.endswith("smtp.EmailBackend"):
+        return f"email is written to {settings.EMAIL_FILE_PATH}/"
     if backend.endswith("console.EmailBackend"):
         return "email is printed here"
     if backend.endswith("smtp.EmailBackend"):
