@@ -155,6 +155,8 @@ def test_an_editors_week_on_the_compile_screen(
     page.locator("#list-radar > li.card .remove-button").last.click()
     wait_for_cards(page, drafted - 1)
     page.fill("#pool-q", removed_headline[:20])
+    # The filtered list has replaced the full one (the story is in both).
+    page.wait_for_selector("#pool-results .pool-count:has-text('(filtered)')")
     page.wait_for_selector(f"#pool-results .pool-story:has-text('{removed_headline[:20]}')")
 
     # Type a blurb and, before it is saved, add a story from the pool: the text stays.
