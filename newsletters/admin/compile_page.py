@@ -29,6 +29,9 @@ from newsletters.compiling.presence import HEARTBEAT_SECONDS, heartbeat, presenc
 from newsletters.models import Issue, IssueItem
 
 POOL_FILTERS = ("q", "topic", "source", "page")
+# The pool pane is half a screen wide: 25 stories fill it twice over and keep each
+# filter change a small fragment ("Older ›" pages on).
+COMPILE_POOL_PAGE_SIZE = 25
 ISSUE_TEXT_FIELDS = ("title", "letter", "sign_off", "period_start", "period_end")
 
 
@@ -145,6 +148,7 @@ class CompilePageMixin(CompileBaseMixin):
                 source_id=source_id,
                 text=text,
                 page_number=request.GET.get("page", 1),
+                per_page=COMPILE_POOL_PAGE_SIZE,
                 # The pane says how many outlets carried a story, not which.
                 with_others=False,
             ),
