@@ -86,6 +86,9 @@ try:
     CELERY_TASK_ACKS_LATE = True
     CELERY_TASK_REJECT_ON_WORKER_LOST = True
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    # What a task prints (the mailbox backend's line per message) is logged at INFO, not as
+    # a WARNING.
+    CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
     # Retry the broker at start-up as later (today's default, stated so Celery does not warn).
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
     # Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
