@@ -2,12 +2,18 @@
 
 trafilatura never fetches anything here: it is given the bytes the safe fetcher
 read. The page is parsed once; metadata the extractor does not report (the
-page language, its lead image) is read from that tree before trafilatura,
-which prunes the tree as it works, sees it.
+page language, its lead image, the publisher's article-body marker) is read from
+that tree before trafilatura, which prunes the tree as it works, sees it.
+
+The body comes from two trafilatura passes, precision and balanced, merged by
+``articles.cleaning.agreement``; images are not extracted into the body (their
+captions, credits and gallery text would become paragraphs), the lead image is
+the page's own. Page furniture is removed by ``articles.cleaning.furniture``.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
@@ -21,6 +27,9 @@ from django.utils.dateparse import parse_datetime
 from lxml import etree
 from trafilatura.utils import load_html
 
+from articles.cleaning import furniture
+from articles.cleaning.agreement import marked_body_text, merge_opinions
+from articles.cleaning.conversion import serialise, xml_to_html
 from articles.cleaning.sanitising import html_to_text, plain_text, sanitize_html
 from digest.core.links import web_url_or_empty
 
@@ -29,11 +38,6 @@ logger = logging.getLogger(__name__)
 # trafilatura's module-level caches grow by about 1 MB a page in a long-lived worker;
 # clearing them this often keeps memory flat at a negligible cost.
 RESET_CACHES_EVERY = 200
-
-# The headline is looked for among this many leading elements of the body, behind
-# lines of at most KICKER_MAX_WORDS words.
-HEADLINE_WITHIN = 3
-KICKER_MAX_WORDS = 6
 
 # Fewer words than this is a menu or an error page, not an article.
 MIN_BODY_WORDS = 15
@@ -45,17 +49,6 @@ _DATE_PARAMS = {
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
 
-_HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4"}
-_HI_TAGS = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
-_SIMPLE_TAGS = {
-    "p": "p",
-    "quote": "blockquote",
-    "del": "del",
-    "item": "li",
-    "table": "table",
-    "row": "tr",
-    "lb": "br",
-}
 
 _extractions = 0
 _extractions_lock = threading.Lock()
@@ -99,6 +92,13 @@ def _page_image(tree: etree._Element) -> str:
         for value in tree.xpath(xpath):
             if value and value.strip():
                 return value.strip()
+    # No declared image: the first picture inside the article (the body itself is
+    # extracted without images, so it is looked for in the page).
+    for container in ("//*[@itemprop='articleBody']", "//article", "//main"):
+        for image in tree.xpath(f"{container}//img"):
+            value = image.get("src") or image.get("data-src") or ""
+            if value.strip() and not value.strip().startswith("data:"):
+                return value.strip()
     return ""
 
 
@@ -128,89 +128,6 @@ def _parse_date(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
-
-
-def _convert(source: etree._Element, target: etree._Element) -> None:
-    """Append HTML equivalents of trafilatura's XML ``source`` children to ``target``."""
-    for child in source:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        new: etree._Element | None
-        if tag == "head":
-            new = etree.SubElement(target, _HEADINGS.get(child.get("rend", ""), "h3"))
-        elif tag == "hi":
-            new = etree.SubElement(target, _HI_TAGS.get(child.get("rend", ""), "em"))
-        elif tag == "list":
-            new = etree.SubElement(target, "ol" if child.get("rend") == "ol" else "ul")
-        elif tag == "ref":
-            new = etree.SubElement(target, "a")
-            if child.get("target"):
-                new.set("href", child.get("target"))
-        elif tag == "graphic":
-            new = etree.SubElement(target, "img")
-            for name in ("src", "alt", "title"):
-                if child.get(name):
-                    new.set(name, child.get(name))
-        elif tag == "cell":
-            new = etree.SubElement(target, "th" if child.get("role") == "head" else "td")
-        elif tag == "code":
-            # A code element directly in the body is a block.
-            new = etree.SubElement(target, "pre" if source.tag == "body" else "code")
-        elif tag in _SIMPLE_TAGS:
-            new = etree.SubElement(target, _SIMPLE_TAGS[tag])
-        else:
-            new = None
-
-        if new is None:
-            # Unknown element: keep its text and children in place, drop the wrapper.
-            _append_text(target, child.text)
-            _convert(child, target)
-        else:
-            new.text = child.text
-            _convert(child, new)
-        _append_text(target, child.tail)
-
-
-def _append_text(target: etree._Element, text: str | None) -> None:
-    if not text:
-        return
-    if len(target):
-        target[-1].tail = (target[-1].tail or "") + text
-    else:
-        target.text = (target.text or "") + text
-
-
-def _body_to_html(body: etree._Element, *, title: str) -> str:
-    container = etree.Element("div")
-    _convert(body, container)
-    # The page's own headline repeats the title readers already see above the text;
-    # short lines before it (a kicker, a section link) are page furniture, not story.
-    if title:
-        for index, element in enumerate(container[:HEADLINE_WITHIN]):
-            text = plain_text("".join(element.itertext()))
-            if element.tag == "h2" and text.casefold() == title.casefold():
-                for earlier in list(container[: index + 1]):
-                    container.remove(earlier)
-                break
-            if len(text.split()) > KICKER_MAX_WORDS:
-                break
-    # A standfirst that only repeats the start of a paragraph soon after it ("The
-    # Commission said on…") is a teaser, not text: the paragraph itself follows.
-    for element in list(container[:HEADLINE_WITHIN]):
-        teaser = plain_text("".join(element.itertext())).rstrip(".… ")
-        if len(teaser.split()) < 5:
-            continue
-        later = element.getnext()
-        for _ in range(2):
-            if later is None:
-                break
-            if plain_text("".join(later.itertext())).startswith(teaser):
-                container.remove(element)
-                break
-            later = later.getnext()
-    return "".join(
-        etree.tostring(element, method="html", encoding="unicode", with_tail=True)
-        for element in container
-    ) + (container.text or "")
 
 
 def _make_links_absolute(tree: etree._Element, url: str) -> None:
@@ -271,12 +188,47 @@ def _maybe_reset_caches() -> None:
             htmldate_logger.setLevel(previous_level)
 
 
+def _trafilatura(tree: etree._Element, *, url: str, favor_precision: bool, with_metadata: bool):
+    """One trafilatura pass over ``tree`` (which it prunes); None when it found nothing.
+    Raises ``ExtractionError`` when it fails."""
+    try:
+        return trafilatura.bare_extraction(
+            tree,
+            url=url,
+            output_format="python",
+            with_metadata=with_metadata,
+            favor_precision=favor_precision,
+            include_comments=False,
+            include_links=True,
+            include_images=False,
+            include_formatting=True,
+            include_tables=True,
+            date_extraction_params=_DATE_PARAMS,
+        )
+    except Exception as error:  # a parser bug on one page must not stop a poll
+        logger.warning("trafilatura failed on %s: %r", url, error)
+        raise ExtractionError(
+            f"The extractor failed on this page ({type(error).__name__})."
+        ) from error
+
+
+def _body_of(document) -> etree._Element | None:
+    """The document's body as HTML blocks, or None when there is none."""
+    if document is None or document.body is None:
+        return None
+    return xml_to_html(document.body)
+
+
+def _word_count(container: etree._Element) -> int:
+    return len("".join(container.itertext()).split())
+
+
 def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     """Extract the article on the page ``html`` that was fetched from ``url``.
 
     Returns the title, author and language as plain text, the publication time
     as an aware datetime (or None), an absolute http(s) lead image URL (the
-    page's og:image, else the first image in the text, else ""), and the text as
+    page's og:image, else the first image in its article, else ""), and the text as
     sanitised HTML (paragraphs, headings, lists, quotes, tables and links kept,
     links absolute) and as plain text. A headline repeating the title is left out
     of the body. Raises ``ExtractionError`` when the page has no main text.
@@ -292,48 +244,48 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     # (honouring <base href>) before it sees them.
     _make_links_absolute(tree, url)
 
-    _maybe_reset_caches()
-    try:
-        document = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            output_format="python",
-            with_metadata=True,
-            include_comments=False,
-            include_links=True,
-            include_images=True,
-            include_formatting=True,
-            include_tables=True,
-            date_extraction_params=_DATE_PARAMS,
-        )
-    except Exception as error:  # a parser bug on one page must not stop a poll
-        logger.warning("trafilatura failed on %s: %r", url, error)
-        raise ExtractionError(
-            f"The extractor failed on this page ({type(error).__name__})."
-        ) from error
-    if document is None or document.body is None:
-        raise ExtractionError("No main text was found on the page.")
+    marked_text = marked_body_text(tree)
+    # The second pass prunes its own copy: trafilatura changes the tree it is given.
+    second_tree = copy.deepcopy(tree)
 
-    title = plain_text(document.title or "")
-    body_html = sanitize_html(_body_to_html(document.body, title=title), base_url=url)
+    _maybe_reset_caches()
+    document = _trafilatura(tree, url=url, favor_precision=True, with_metadata=True)
+    balanced = _trafilatura(second_tree, url=url, favor_precision=False, with_metadata=False)
+    balanced_body = _body_of(balanced)
+    body = _body_of(document)
+    if body is None or _word_count(body) < MIN_BODY_WORDS:
+        # Precision mode found (next to) nothing: the balanced opinion is the answer, and
+        # the metadata is read again from a fresh parse (the trees are pruned by now).
+        if balanced_body is None:
+            raise ExtractionError("No main text was found on the page.")
+        if document is None:
+            document = _trafilatura(
+                load_html(html), url=url, favor_precision=False, with_metadata=True
+            )
+        body = balanced_body
+    elif balanced_body is not None:
+        merge_opinions(body, balanced_body, marked_text=marked_text)
+    title = plain_text((document.title if document is not None else "") or "")
+    furniture.drop_headline(body, title=title)
+    furniture.drop_teasers(body)
+    furniture.drop_related_links(body, page_url=url)
+
+    body_html = sanitize_html(serialise(body), base_url=url)
     body_text = html_to_text(body_html)
     if len(body_text.split()) < MIN_BODY_WORDS:
         raise ExtractionError(
             f"No main text was found on the page (under {MIN_BODY_WORDS} words extracted)."
         )
 
-    image_url = web_url_or_empty(page_image or document.image, base=url)
-    if not image_url:
-        first_image = document.body.find(".//graphic")
-        if first_image is not None:
-            image_url = web_url_or_empty(first_image.get("src"), base=url)
+    metadata = document if document is not None else balanced
+    image_url = web_url_or_empty(page_image or metadata.image or "", base=url)
 
     return ExtractedArticle(
         title=title[:500],
-        author=plain_text(document.author or "")[:300],
-        published_at=_parse_date(document.date),
+        author=plain_text(metadata.author or "")[:300],
+        published_at=_parse_date(metadata.date),
         image_url=image_url[:2000],
-        language=(language or (document.language or "").lower())[:20],
+        language=(language or (metadata.language or "").lower())[:20],
         body_html=body_html,
         body_text=body_text,
     )

@@ -212,7 +212,9 @@ def test_relative_links_without_base_href_follow_the_page(no_network):
     assert 'href="https://policywire.example/2025/annex"' in article.body_html
     assert 'href="https://policywire.example/press/statement"' in article.body_html
     assert 'href="https://cdn.policywire.example/chart.png"' in article.body_html
-    assert 'src="https://policywire.example/2025/04/figures/fine.jpg"' in article.body_html
+    # Images are not part of the body; the first one in the article is the lead image.
+    assert "<img" not in article.body_html
+    assert article.image_url == "https://policywire.example/2025/04/figures/fine.jpg"
 
 
 def test_trafilatura_caches_are_reset_periodically(no_network, monkeypatch):
@@ -240,3 +242,70 @@ def test_teaser_repeating_the_first_paragraph_is_left_out(no_network):
     article = extract_article(html=html, url=URL)
 
     assert article.body_text.split("\n\n") == STORY
+
+
+def test_figure_captions_credits_and_galleries_never_become_paragraphs(no_network):
+    extra = (
+        '<figure><img src="/img/court.jpg" alt="The court">'
+        "<figcaption>The Court of Justice in Luxembourg. (Photo: Jane Roe/Agency)</figcaption>"
+        "</figure>"
+        '<div class="gallery"><figure><img src="/g/1.jpg">'
+        "<figcaption>Slide 1 of 12: protesters outside the Commission</figcaption></figure>"
+        '<figure><img src="/g/2.jpg"><figcaption>Slide 2 of 12: the press room</figcaption>'
+        "</figure></div>"
+        f"<p>{STORY[0]}</p>"
+    )
+    article = extract_article(html=page(body_extra=extra), url=URL)
+
+    assert STORY[2] in article.body_text
+    for caption in ("Luxembourg", "Jane Roe", "Slide 1 of 12", "press room"):
+        assert caption not in article.body_text
+        assert caption not in article.body_html
+
+
+def test_related_story_links_of_the_outlet_are_dropped_prose_with_links_kept(no_network):
+    extra = (
+        '<p><strong>Read more:</strong> <a href="/2025/03/earlier-fine">Brussels fined a '
+        "cloud provider last month</a></p>"
+        '<ul><li><a href="https://www.policywire.example/a">Five things to know about '
+        'transfers</a></li><li><a href="https://news.policywire.example/b">What the ruling '
+        "means</a></li></ul>"
+        '<p>The court <a href="https://www.policywire.example/court">explained its reasoning'
+        "</a> in a long statement that was read out to the parties on Friday morning.</p>"
+        f"<p>{STORY[1]} It was the second such decision this year.</p>"
+    )
+    article = extract_article(html=page(body_extra=extra), url=URL)
+
+    assert "cloud provider last month" not in article.body_text
+    assert "Five things to know" not in article.body_text
+    assert "What the ruling means" not in article.body_text
+    assert "explained its reasoning in a long statement" in article.body_text
+    assert "second such decision" in article.body_text
+
+
+def test_headline_with_a_section_label_in_the_title_is_left_out(no_network):
+    html = (
+        page()
+        .replace(
+            "<title>EU fines Big Tech over data transfers | Policy Wire</title>",
+            "<title>Analysis | EU fines Big Tech over data transfers</title>",
+        )
+        .replace('<meta property="og:title" content="EU fines Big Tech over data transfers">', "")
+    )
+    article = extract_article(html=html, url=URL)
+
+    assert article.title.endswith("EU fines Big Tech over data transfers")
+    assert not article.body_text.startswith("EU fines")
+    assert article.body_text.startswith(STORY[0][:40])
+
+
+def test_text_following_the_headline_in_the_same_block_is_kept(no_network):
+    html = page().replace(
+        "<h1>EU fines Big Tech over data transfers</h1>",
+        "<div><h1>EU fines Big Tech over data transfers</h1>"
+        "Officials in Brussels described the decision as the largest of its kind so far "
+        "and said more cases were being prepared against other firms.</div>",
+    )
+    article = extract_article(html=html, url=URL)
+
+    assert "largest of its kind so far" in article.body_text

@@ -1,0 +1,50 @@
+"""Agreement of two opinions: disputed blocks come back only inside the article."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from articles.cleaning.agreement import marked_body_text, merge_opinions
+from articles.cleaning.furniture import block_text
+
+
+def body(*blocks: str):
+    return lxml.html.fragment_fromstring("".join(blocks), create_parent="div")
+
+
+def texts(container) -> list[str]:
+    return [block_text(child) for child in container]
+
+
+def test_block_between_agreed_ones_is_put_back_in_place():
+    precise = body("<p>One.</p>", "<p>Three.</p>")
+    balanced = body("<p>One.</p>", "<p>Two, with a <a href='/x'>link</a>.</p>", "<p>Three.</p>")
+
+    restored = merge_opinions(precise, balanced)
+
+    assert restored == ["Two, with a link."]
+    assert texts(precise) == ["One.", "Two, with a link.", "Three."]
+
+
+def test_blocks_at_the_edges_stay_out_unless_the_publisher_marks_them_as_body():
+    precise = body("<p>One.</p>", "<p>Two.</p>")
+    balanced = body("<p>Menu line</p>", "<p>One.</p>", "<p>Two.</p>", "<p>Sign up now</p>")
+
+    assert merge_opinions(precise, balanced) == []
+    assert texts(precise) == ["One.", "Two."]
+
+    marked = marked_body_text(
+        lxml.html.fromstring(
+            '<html><body><div itemprop="articleBody"><p>Menu line</p><p>One.</p><p>Two.</p>'
+            "</div><p>Sign up now</p></body></html>"
+        )
+    )
+    assert merge_opinions(precise, balanced, marked_text=marked) == ["Menu line"]
+    assert texts(precise) == ["Menu line", "One.", "Two."]
+
+
+def test_tables_precision_dropped_are_not_put_back():
+    precise = body("<p>One.</p>", "<p>Two.</p>")
+    balanced = body("<p>One.</p>", "<table><tr><td>Player</td></tr></table>", "<p>Two.</p>")
+
+    assert merge_opinions(precise, balanced) == []
