@@ -113,12 +113,13 @@ class Source(TimestampedModel):
 
 
 class BoilerplateSighting(models.Model):
-    """One paragraph (or closing sentence) seen in one of a source's article bodies.
+    """One paragraph (or closing sentence) seen in one article body of an outlet.
 
-    Written and read only by ``articles/boilerplate.py``: a text that recurs in the
-    same place across several of a source's recent bodies is boilerplate. Bodies are
-    identified by a digest of their raw HTML, so cleaning the same body twice counts
-    once; only the source's most recent bodies are kept.
+    Written and read only by ``articles/cleaning/recurrence.py``: a text that recurs in
+    the same place across several of an outlet's recent bodies is boilerplate. The
+    outlet is the registrable domain of the source's site, so every feed of one outlet
+    learns together. Bodies are identified by a digest of their raw HTML, so cleaning
+    the same body twice counts once; only the outlet's most recent bodies are kept.
     """
 
     class Place(models.TextChoices):
@@ -127,7 +128,12 @@ class BoilerplateSighting(models.Model):
         MIDDLE = "middle", "Paragraph in the middle"
         CLOSING = "closing", "Closing sentences of the last paragraph"
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="+", help_text="The feed that saw it."
+    )
+    outlet = models.CharField(
+        max_length=253, default="", help_text="Registrable domain of the source's site."
+    )
     body_digest = models.CharField(max_length=32)
     place = models.CharField(max_length=10, choices=Place.choices)
     digest = models.CharField(max_length=32, help_text="Digest of the normalised text.")
@@ -136,17 +142,17 @@ class BoilerplateSighting(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "body_digest", "place", "digest"],
-                name="boilerplate_sighting_unique",
+                fields=["outlet", "body_digest", "place", "digest"],
+                name="boilerplate_sighting_outlet_unique",
             ),
         ]
         indexes = [
-            models.Index(fields=["source", "digest"]),
-            models.Index(fields=["source", "-seen_at"]),
+            models.Index(fields=["outlet", "digest"]),
+            models.Index(fields=["outlet", "-seen_at"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_id} {self.place} {self.digest}"
+        return f"{self.outlet} {self.place} {self.digest}"
 
 
 class StoryGroup(TimestampedModel):

@@ -37,7 +37,8 @@ class SourceFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Source {n}")
-    url = factory.Sequence(lambda n: f"https://source{n}.example.org/feed.xml")
+    # Each factory source is its own outlet (registrable domain).
+    url = factory.Sequence(lambda n: f"https://source{n}.example/feed.xml")
     site_url = factory.LazyAttribute(lambda o: o.url.rsplit("/", 1)[0] + "/")
     kind = Source.Kind.FEED
     category = Source.Category.NEWS

@@ -1,9 +1,12 @@
-"""Which paragraphs of a source's bodies recur, and the bookkeeping that tells.
+"""Which paragraphs of an outlet's bodies recur, and the bookkeeping that tells.
 
 A body is cut into paragraphs (blocks); each block, and the closing sentences of the
 last one, is a *sighting* at a place (head, tail, middle, closing). Every body cleaned
-leaves its sightings in ``BoilerplateSighting``; a sighting recurs when it is found
-in at least ``MIN_RECURRENCE`` of the source's ``RECENT_BODIES`` most recent bodies.
+leaves its sightings in ``BoilerplateSighting`` under its outlet: the registrable
+domain of the source's site (public-suffix list), so all feeds of one outlet (news,
+analysis, a French feed) learn together. A sighting recurs when it is found in at least
+``MIN_RECURRENCE`` of the outlet's ``RECENT_BODIES`` most recent bodies, which are
+distinct bodies: a paragraph only one page has never recurs.
 ``RecentBodies`` keeps those counts in memory for a poll; old sightings are pruned.
 What is then removed is decided by ``articles.cleaning.trailers``.
 """
@@ -19,6 +22,7 @@ import lxml.html
 from django.db.models import Count, Max
 from lxml import etree
 
+from articles.grouping.canonical import registrable_domain
 from articles.models import BoilerplateSighting, Source
 
 # A text is boilerplate when it recurs in this many of the source's recent bodies
@@ -48,6 +52,22 @@ class Block:
     text: str
     digest: str
     words: int
+
+
+def outlet_of(source: Source) -> str:
+    """The outlet whose bodies ``source``'s are counted with: the registrable domain of
+    its site (of its feed URL when no site is set)."""
+    return registrable_domain(source.site_url or source.url)
+
+
+def outlet_source_ids(source: Source) -> list[int]:
+    """The ids of every source of ``source``'s outlet (itself included)."""
+    outlet = outlet_of(source)
+    return [
+        pk
+        for pk, url, site_url in Source.objects.values_list("pk", "url", "site_url")
+        if pk == source.pk or registrable_domain(site_url or url) == outlet
+    ]
 
 
 def normalise(text: str) -> str:
@@ -110,11 +130,11 @@ def sightings_of(blocks: list[Block]) -> list[tuple[str, str]]:
 def recurrence_counts(
     *, source: Source, body_digest: str, sightings: list[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
-    """How many recent bodies of the source (this one included) contain each sighting."""
+    """How many recent bodies of the outlet (this one included) contain each sighting."""
     if not sightings or source.pk is None:
         return {}
     recent_bodies = (
-        BoilerplateSighting.objects.filter(source=source)
+        BoilerplateSighting.objects.filter(outlet=outlet_of(source))
         .exclude(body_digest=body_digest)
         .values("body_digest")
         .annotate(last_seen=Max("seen_at"))
@@ -123,7 +143,7 @@ def recurrence_counts(
     )
     rows = (
         BoilerplateSighting.objects.filter(
-            source=source,
+            outlet=outlet_of(source),
             digest__in={digest for _, digest in sightings},
             body_digest__in=recent_bodies,
         )
@@ -134,18 +154,20 @@ def recurrence_counts(
 
 
 class RecentBodies:
-    """A source's most recent bodies and their sightings, read once, then kept up to date
+    """An outlet's most recent bodies and their sightings, read once, then kept up to date
     in memory by every ``clean_body`` call given it.
 
     For a poll that cleans many bodies of one source: the recurrence counts come from
     memory instead of a query per body, and equal what the database would give, as
-    long as nothing else writes the source's sightings meanwhile (a poll holds the
-    source's claim, so no other poll does). When the transaction that stored a body
-    rolls back, call ``discard_last`` so the body is not counted.
+    long as nothing else writes the outlet's sightings meanwhile (a concurrent poll of
+    another feed of the same outlet may: its bodies then count from the next poll on,
+    and a trailer is learnt a few bodies later, never wrongly). When the transaction
+    that stored a body rolls back, call ``discard_last`` so the body is not counted.
     """
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self.outlet = outlet_of(source)
         self._bodies: dict[str, frozenset[tuple[str, str]]] | None = None
         # Every body the source has sightings for (a few dozen: old ones are pruned).
         self._known: set[str] = set()
@@ -155,14 +177,14 @@ class RecentBodies:
         if self._bodies is None:
             # One more than counted: the body being cleaned may be among them.
             recent = (
-                BoilerplateSighting.objects.filter(source=self.source)
+                BoilerplateSighting.objects.filter(outlet=self.outlet)
                 .values("body_digest")
                 .annotate(last_seen=Max("seen_at"))
                 .order_by("-last_seen")
                 .values("body_digest")[: RECENT_BODIES + 1]
             )
             rows = BoilerplateSighting.objects.filter(
-                source=self.source, body_digest__in=recent
+                outlet=self.outlet, body_digest__in=recent
             ).values_list("body_digest", "place", "digest", "seen_at")
             seen: dict[str, list] = {}
             for body_digest, place, digest, seen_at in rows:
@@ -172,7 +194,7 @@ class RecentBodies:
             ordered = sorted(seen.items(), key=lambda item: (item[1][0], item[0]))
             self._bodies = {body: frozenset(pairs) for body, (_, pairs) in ordered}
             self._known = set(
-                BoilerplateSighting.objects.filter(source=self.source)
+                BoilerplateSighting.objects.filter(outlet=self.outlet)
                 .values_list("body_digest", flat=True)
                 .distinct()
             )
@@ -226,9 +248,12 @@ def remember_body(
     """Store the body's sightings; return whether old bodies' sightings were pruned."""
     if source.pk is None:
         return False
+    outlet = outlet_of(source)
     BoilerplateSighting.objects.bulk_create(
         [
-            BoilerplateSighting(source=source, body_digest=body_digest, place=place, digest=d)
+            BoilerplateSighting(
+                source=source, outlet=outlet, body_digest=body_digest, place=place, digest=d
+            )
             for place, d in set(sightings)
         ],
         ignore_conflicts=True,
@@ -236,22 +261,24 @@ def remember_body(
     # Prune now and then (about one body in ten, chosen by digest so it is stable).
     if int(body_digest[:2], 16) % 10 == 0:
         keep = list(
-            BoilerplateSighting.objects.filter(source=source)
+            BoilerplateSighting.objects.filter(outlet=outlet_of(source))
             .values("body_digest")
             .annotate(last_seen=Max("seen_at"))
             .order_by("-last_seen")
             .values_list("body_digest", flat=True)[: RECENT_BODIES * 2]
         )
-        BoilerplateSighting.objects.filter(source=source).exclude(body_digest__in=keep).delete()
+        BoilerplateSighting.objects.filter(outlet=outlet_of(source)).exclude(
+            body_digest__in=keep
+        ).delete()
         return True
     return False
 
 
 def stored_counts(*, source: Source, digests: set[str]) -> dict[tuple[str, str], int]:
-    """How many of the source's recent stored bodies contain each (place, digest) among
+    """How many of the outlet's recent stored bodies contain each (place, digest) among
     ``digests``, from the database (used to clean stored articles again)."""
     recent_bodies = (
-        BoilerplateSighting.objects.filter(source=source)
+        BoilerplateSighting.objects.filter(outlet=outlet_of(source))
         .values("body_digest")
         .annotate(last_seen=Max("seen_at"))
         .order_by("-last_seen")
@@ -260,7 +287,7 @@ def stored_counts(*, source: Source, digests: set[str]) -> dict[tuple[str, str],
     return {
         (row["place"], row["digest"]): row["bodies"]
         for row in BoilerplateSighting.objects.filter(
-            source=source, digest__in=digests, body_digest__in=recent_bodies
+            outlet=outlet_of(source), digest__in=digests, body_digest__in=recent_bodies
         )
         .values("place", "digest")
         .annotate(bodies=Count("body_digest", distinct=True))
