@@ -15,6 +15,7 @@ Nothing is judged by site or page: only by position, wording of labels, and link
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -41,6 +42,8 @@ _RELATED_LABEL = re.compile(
     re.IGNORECASE,
 )
 _BLOCKS = {"p", "h2", "h3", "h4", "blockquote"}
+# A page links to the same few hosts again and again; the public-suffix lookup is cached.
+_outlet_of_link = functools.lru_cache(maxsize=4096)(registrable_domain)
 _LISTS = {"ul", "ol"}
 
 
@@ -123,7 +126,7 @@ def is_related_link(element: etree._Element, *, outlet: str) -> bool:
         link_text = block_text(link)
         if not link_text:
             continue
-        if registrable_domain(link.get("href") or "") != outlet:
+        if _outlet_of_link(link.get("href") or "") != outlet:
             return False
         linked += len(link_text)
     if not linked:
