@@ -40,6 +40,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
+from html import unescape as html_unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -270,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
 def pipeline_texts(outlets: list[Outlet], removed: list[str] | None = None) -> dict[str, str]:
     """Poll every outlet's feed through the real pipeline; each page's stored body text.
     Needs a migrated database; every host name resolves to the loopback server. What
-    cleaning removed is appended to ``removed`` when given."""
+    cleaning removed is appended to ``removed`` when given, and each page's stored title,
+    author and publication time are put in ``stored``."""
     import ipaddress
 
     from articles.fetching import client as fetching
@@ -314,10 +316,16 @@ def pipeline_texts(outlets: list[Outlet], removed: list[str] | None = None) -> d
         for outlet in outlets
         for page in outlet.pages
     }
-    stored = Article.objects.filter(canonical_url__in=keys).values_list(
-        "canonical_url", "body_text"
+    rows = Article.objects.filter(canonical_url__in=keys).values_list(
+        "canonical_url", "body_text", "title", "author", "published_at", "fetched_at"
     )
-    texts = {keys[url]: text for url, text in stored}
+    texts = {}
+    for url, text, title, author, published_at, fetched_at in rows:
+        texts[keys[url]] = text
+        if stored is not None:
+            # A time equal to the fetch time is the "now" given to an undated article.
+            dated = published_at if published_at != fetched_at else None
+            stored[keys[url]] = {"title": title, "author": author, "published": dated}
     return {name: texts.get(name, "") for name in keys.values()}
 
 
@@ -338,6 +346,8 @@ class Evaluation:
     ours: dict[str, str]
     removed: list[str] = field(default_factory=list)
     """Every paragraph or closing sentence the trailer/boilerplate cleaning removed."""
+    stored: dict[str, dict] = field(default_factory=dict)
+    """Each page's stored title, author and publication time."""
 
     def removed_but_true(self) -> list[str]:
         """Removed text that the ground truth has as (part of) its article text."""
@@ -360,8 +370,97 @@ def evaluate(outlets: list[Outlet]) -> Evaluation:
     """Bare and pipeline texts of every page (the database must be migrated)."""
     pages = [page for outlet in outlets for page in outlet.pages]
     removed: list[str] = []
-    ours = pipeline_texts(outlets, removed)
-    return Evaluation(pages=pages, bare=bare_texts(outlets), ours=ours, removed=removed)
+    stored: dict[str, dict] = {}
+    ours = pipeline_texts(outlets, removed, stored)
+    return Evaluation(
+        pages=pages, bare=bare_texts(outlets), ours=ours, removed=removed, stored=stored
+    )
+
+
+def page_metadata(html: bytes) -> dict[str, object]:
+    """What the page itself declares (JSON-LD, then meta tags): headline, author's name,
+    publication time. The reference for the metadata table; None where not declared."""
+    import lxml.html
+    from django.utils.dateparse import parse_datetime
+
+    tree = lxml.html.fromstring(html)
+    found: dict[str, object] = {"title": None, "author": None, "published": None}
+
+    def visit(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(str(k).endswith(("Article", "BlogPosting", "Report")) for k in kinds):
+                found["title"] = found["title"] or node.get("headline")
+                author = node.get("author")
+                author = author[0] if isinstance(author, list) and author else author
+                name = author.get("name") if isinstance(author, dict) else author
+                found["author"] = found["author"] or (name if isinstance(name, str) else None)
+                found["published"] = found["published"] or node.get("datePublished")
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    visit(value)
+
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            visit(json.loads(script))
+        except ValueError:
+            continue
+    for name, xpath in (
+        ("title", "//meta[@property='og:title']/@content"),
+        ("published", "//meta[@property='article:published_time']/@content"),
+        ("author", "//meta[@name='author']/@content"),
+    ):
+        values = tree.xpath(xpath)
+        if not found[name] and values:
+            found[name] = values[0]
+    if isinstance(found["published"], str):
+        try:
+            found["published"] = parse_datetime(found["published"].strip())
+        except ValueError:
+            found["published"] = None
+    return found
+
+
+def _same(left: str, right: str) -> bool:
+    return _TOKEN.findall((left or "").casefold()) == _TOKEN.findall((right or "").casefold())
+
+
+def report_metadata(evaluation: Evaluation) -> None:
+    """Stored title, author and time against what each page declares, where it does; the
+    title also as the evaluation feed gave it (the page's <title>, site label and all)."""
+    counts = Counter()
+    for page in evaluation.pages:
+        declared = page_metadata(page.html)
+        stored = evaluation.stored.get(page.name) or {}
+        if declared["title"]:
+            counts["title pages"] += 1
+            match = _TITLE.search(page.html)
+            feed_title = match.group(1).decode("utf-8", "replace") if match else ""
+            counts["title feed"] += _same(html_unescape(feed_title), declared["title"])
+            counts["title stored"] += _same(stored.get("title", ""), declared["title"])
+        if declared["author"]:
+            counts["author pages"] += 1
+            words = set(_TOKEN.findall(declared["author"].casefold()))
+            got = set(_TOKEN.findall((stored.get("author") or "").casefold()))
+            counts["author stored"] += bool(words) and words <= got
+        published = declared["published"]
+        if published is not None and published.tzinfo is not None:
+            counts["time pages"] += 1
+            mine = stored.get("published")
+            counts["time stored"] += (
+                mine is not None and abs(mine - published).total_seconds() < 60
+            )
+    print("  metadata against what the page declares (JSON-LD or meta), where it does:")
+    print(
+        f"    title  {counts['title stored']}/{counts['title pages']} stored "
+        f"(the feed's <title> would give {counts['title feed']})"
+    )
+    print(f"    author {counts['author stored']}/{counts['author pages']} stored")
+    print(f"    time   {counts['time stored']}/{counts['time pages']} stored (feed gave none)")
 
 
 # ------------------------------------------------------------------ report
@@ -437,7 +536,9 @@ def main() -> None:
 
     logging.disable(logging.WARNING)  # trafilatura's per-page warnings
     if (args.zyte / "ground-truth.json").is_file():
-        report("Zyte development set", evaluate(zyte_outlets(args.zyte)), worst=args.worst)
+        zyte = evaluate(zyte_outlets(args.zyte))
+        report("Zyte development set", zyte, worst=args.worst)
+        report_metadata(zyte)
     else:
         print(f"\n{args.zyte} not found: Zyte development set skipped")
     report("Self-made set (tests/data/extraction)", evaluate(self_made_outlets()), worst=3)

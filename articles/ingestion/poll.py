@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.cleaning.extraction import ExtractedArticle, ExtractionError, extract_article
+from articles.cleaning.metadata import choose_author, choose_published_at, choose_title
 from articles.cleaning.sanitising import html_to_text
 from articles.cleaning.trailers import RecentBodies, clean_body
 from articles.fetching import client as fetching
@@ -345,10 +346,10 @@ def _store_entry(
         source=source,
         canonical_url=candidate.canonical_url,
         guid=candidate.guid[:1000],
-        title=(entry.title or (extracted.title if extracted else ""))[:500],
+        title=choose_title(feed=entry.title, page=extracted.title if extracted else "")[:500],
         summary=entry.summary_html,
         image_url=((extracted.image_url if extracted else "") or entry.image_url)[:2000],
-        author=((extracted.author if extracted else "") or entry.author)[:300],
+        author=choose_author(feed=entry.author, page=extracted.author if extracted else "")[:300],
         published_at=_published_at(entry.published_at, extracted, now),
         fetched_at=now,
         language=(extracted.language if extracted else "")[:20],
@@ -368,9 +369,7 @@ def _published_at(
     feed_date: datetime | None, extracted: ExtractedArticle | None, now: datetime
 ) -> datetime:
     page_date = extracted.published_at if extracted else None
-    if page_date is not None and page_date > now:
-        page_date = None
-    return feed_date or page_date or now
+    return choose_published_at(feed=feed_date, page=page_date, now=now)
 
 
 def _save_complete(
