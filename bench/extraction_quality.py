@@ -268,7 +268,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def pipeline_texts(outlets: list[Outlet], removed: list[str] | None = None) -> dict[str, str]:
+def pipeline_texts(
+    outlets: list[Outlet], removed: list[str] | None = None, stored: dict | None = None
+) -> dict[str, str]:
     """Poll every outlet's feed through the real pipeline; each page's stored body text.
     Needs a migrated database; every host name resolves to the loopback server. What
     cleaning removed is appended to ``removed`` when given, and each page's stored title,
