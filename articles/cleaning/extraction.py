@@ -238,8 +238,10 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     as an aware datetime (or None), an absolute http(s) lead image URL (the
     page's og:image, else the first image in its article, else ""), and the text as
     sanitised HTML (paragraphs, headings, lists, quotes, tables and links kept,
-    links absolute) and as plain text. A headline repeating the title is left out
-    of the body. Raises ``ExtractionError`` when the page has no main text.
+    links absolute; no images, so no captions) and as plain text. The body is
+    trafilatura's precision pass with the blocks its balanced pass agrees belong
+    (``agreement``), without the headline, teasers and related-story links
+    (``furniture``). Raises ``ExtractionError`` when the page has no main text.
     """
     if not html or not (html.strip() if isinstance(html, str) else html.strip()):
         raise ExtractionError("The page is empty.")
