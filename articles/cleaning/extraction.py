@@ -102,6 +102,28 @@ def _page_image(tree: etree._Element) -> str:
     return ""
 
 
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
+
+
+def _declared_time(tree: etree._Element) -> datetime | None:
+    """The publication time the page states with its offset (article:published_time,
+    schema.org datePublished), which is exact where htmldate often finds only a day."""
+    values = tree.xpath(
+        "//meta[@property='article:published_time' or @property='og:published_time' "
+        "or @itemprop='datePublished']/@content | //time[@itemprop='datePublished']/@datetime"
+    )
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        values += _JSON_LD_PUBLISHED.findall(script)
+    for value in values:
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            continue
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return None
+
+
 def _parse_date(value: str | None) -> datetime | None:
     """An aware datetime from htmldate's output; a bare date becomes noon UTC.
 
@@ -250,6 +272,7 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
         raise ExtractionError("The page could not be parsed as HTML.")
     language = _page_language(tree)
     page_image = _page_image(tree)
+    declared_time = _declared_time(tree)
     # trafilatura resolves relative links against the host, not the page; do it right
     # (honouring <base href>) before it sees them.
     _make_links_absolute(tree, url)
@@ -297,7 +320,7 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     return ExtractedArticle(
         title=title[:500],
         author=plain_text(metadata.author or "")[:300],
-        published_at=_parse_date(metadata.date),
+        published_at=declared_time or _parse_date(metadata.date),
         image_url=image_url[:2000],
         language=(language or (metadata.language or "").lower())[:20],
         body_html=body_html,

@@ -309,3 +309,20 @@ def test_text_following_the_headline_in_the_same_block_is_kept(no_network):
     article = extract_article(html=html, url=URL)
 
     assert "largest of its kind so far" in article.body_text
+
+
+def test_publication_time_the_page_declares_is_taken_with_its_offset(no_network):
+    head = '<meta property="article:published_time" content="2019-11-20T04:31:13-06:00">'
+    article = extract_article(html=page(head=head), url=URL)
+
+    assert article.published_at == datetime(2019, 11, 20, 10, 31, 13, tzinfo=UTC)
+
+
+def test_publication_time_in_json_ld_is_taken(no_network):
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"datePublished": "2019-11-19T07:03:25+00:00"}</script>'
+    )
+    article = extract_article(html=page(head=head), url=URL)
+
+    assert article.published_at == datetime(2019, 11, 19, 7, 3, 25, tzinfo=UTC)
