@@ -102,6 +102,8 @@ def _page_image(tree: etree._Element) -> str:
     return ""
 
 
+# A declared publication time before this year is a template's placeholder, not a date.
+EARLIEST_YEAR = 1990
 _JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
 
 
@@ -119,7 +121,8 @@ def _declared_time(tree: etree._Element) -> datetime | None:
             parsed = parse_datetime(value.strip())
         except ValueError:
             continue
-        if parsed is not None and parsed.tzinfo is not None:
+        # Templates write placeholders such as 0001-01-01 when they have no date.
+        if parsed is not None and parsed.tzinfo is not None and parsed.year >= EARLIEST_YEAR:
             return parsed
     return None
 

@@ -70,6 +70,13 @@ GENERIC_TRAILERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(subscribe|sign up|register)( now| today| here)? (to|for) (our|the) "
                r"((free|daily|weekly|monthly|e-?mail) ){0,3}(newsletter|digest|briefing|"
                r"mailing list|updates)\b.{0,120}", _I),
+    re.compile(r"(subscribe|sign up|register)( now| today| here)? (to|for) .{1,60}? "
+               r"(today |now )?to (get|receive) .{0,40}\b(newsletter|briefing)\b.{0,80}", _I),
+    re.compile(r"(like|liked|enjoy|enjoyed) this (story|article|post)\?? share it"
+               r"( with (a friend|your friends))?[.!]?", _I),
+    re.compile(r"follow [\w .'’-]{1,40} on (instagram|facebook|twitter|x|youtube|linkedin|"
+               r"tiktok)((,| and|, and) (instagram|facebook|twitter|x|youtube|linkedin|tiktok))*"
+               r"( (for|to get) .{0,40})?[.!]?", _I),
     re.compile(r"(get|receive) (our|the) (latest |free |daily |weekly )?(news|stories|"
                r"newsletter|updates)( delivered)? (straight |directly )?(to|in) your "
                r"(inbox|e-?mail)\b.{0,80}", _I),

@@ -326,3 +326,13 @@ def test_publication_time_in_json_ld_is_taken(no_network):
     article = extract_article(html=page(head=head), url=URL)
 
     assert article.published_at == datetime(2019, 11, 19, 7, 3, 25, tzinfo=UTC)
+
+
+def test_placeholder_publication_time_is_not_taken(no_network):
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"datePublished": "0001-01-01T00:00:00+00:00"}</script>'
+    )
+    article = extract_article(html=page(head=head), url=URL)
+
+    assert article.published_at is None or article.published_at.year >= 1990

@@ -80,6 +80,9 @@ def test_generic_chatbot_trailer_is_removed_from_a_new_sources_first_article():
         "This site uses cookies and similar technologies to analyse traffic.",
         "Accept all cookies",
         "Get the latest news delivered straight to your inbox.",
+        "Sign up for The Water Coolest today to get the free daily newsletter delivered.",
+        "Like this story? Share it with a friend!",
+        "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
     ],
 )
 def test_generic_trailers_at_the_end_are_removed(line):
@@ -99,6 +102,8 @@ def test_generic_patterns_never_match_story_sentences_about_the_same_things():
         "Reject all cookies, the regulator told the publishers in its guidance.",
         "Shares in the company fell after the fine was announced.",
         "Sign-up rates for the digital identity app fell in March.",
+        "Follow the money on Facebook, investigators told the committee in a long hearing.",
+        "Users who like this story share it with friends less often, the study found.",
     ]
     for line in story:
         assert not is_generic_trailer(line)
