@@ -472,9 +472,9 @@ def report(title: str, evaluation: Evaluation, *, worst: int) -> None:
     bare, ours = evaluation.summary("bare"), evaluation.summary("ours")
     print(f"\n{title}: {len(evaluation.pages)} pages")
     print(f"  {'':28} {'F1':>6} {'precision':>9} {'recall':>7}")
-    print(f"  {'bare trafilatura':28} {bare.f1:6.3f} {bare.precision:9.3f} {bare.recall:7.3f}")
+    print(f"  {'bare trafilatura':28} {bare.f1:6.4f} {bare.precision:9.4f} {bare.recall:7.4f}")
     print(
-        f"  {'pipeline (stored text)':28} {ours.f1:6.3f} {ours.precision:9.3f} {ours.recall:7.3f}"
+        f"  {'pipeline (stored text)':28} {ours.f1:6.4f} {ours.precision:9.4f} {ours.recall:7.4f}"
     )
     rows = [
         (evaluation.score("ours", page), evaluation.score("bare", page), page)
