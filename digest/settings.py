@@ -203,6 +203,13 @@ try:
     NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 6, minimum=1)
     # First retry delay after a temporary failure; doubles per attempt.
     NEWSLETTER_RETRY_BACKOFF_SECONDS = env_int("NEWSLETTER_RETRY_BACKOFF_SECONDS", 60, minimum=1)
+    # A relay-level failure (server unreachable, TLS/auth, 421, our sender refused)
+    # pauses the whole send this long, doubling per failure in a row up to the cap; no
+    # recipient is charged an attempt, so an outage of any length skips nobody.
+    NEWSLETTER_RELAY_RETRY_SECONDS = env_int("NEWSLETTER_RELAY_RETRY_SECONDS", 30, minimum=1)
+    NEWSLETTER_RELAY_RETRY_MAX_SECONDS = env_int(
+        "NEWSLETTER_RELAY_RETRY_MAX_SECONDS", 600, minimum=1
+    )
     # Subscribe form: attempts per client IP per hour, confirmation emails per address per hour.
     SUBSCRIBE_RATE_PER_IP = env_int("SUBSCRIBE_RATE_PER_IP", 20, minimum=1)
     SUBSCRIBE_RATE_PER_ADDRESS = env_int("SUBSCRIBE_RATE_PER_ADDRESS", 1, minimum=1)

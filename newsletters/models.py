@@ -46,6 +46,18 @@ class Issue(TimestampedModel):
     version = models.PositiveIntegerField(
         default=1, help_text="Raised by every save; a save based on an older one is refused."
     )
+    # A relay-level failure (the mail server unreachable, refusing our sender, ...)
+    # pauses the whole send; no recipient is charged an attempt for it.
+    relay_paused_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server stopped answering this send."
+    )
+    relay_retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the paused send tries the mail server again."
+    )
+    relay_failures = models.PositiveIntegerField(
+        default=0, help_text="Relay failures in a row (the pause doubles with each)."
+    )
+    relay_error = models.CharField(max_length=500, blank=True)
 
     objects = IssueQuerySet.as_manager()
 

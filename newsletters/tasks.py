@@ -17,19 +17,27 @@ from newsletters.subscribers.services import send_subscriber_email
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+# Retries for recipient-level temporary failures; past them the sweeper takes over. A
+# relay pause retries without limit: it charges nobody, and an outage may last hours.
+SEND_BATCH_MAX_RETRIES = 20
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> None:
-    """Send one batch; come back later for deliveries that hit temporary errors."""
+    """Send one batch; come back later for deliveries that hit temporary errors, and
+    for the whole batch while the mail server is failing (a relay pause)."""
     result = send_batch(issue_id=issue_id, delivery_ids=delivery_ids)
     issue = Issue.objects.filter(pk=issue_id).first()
     if issue is not None:
         finish_issue_if_done(issue=issue)
-    if result.retry_ids and not self.request.is_eager:
-        # Past max_retries the periodic sweeper picks the deliveries up again.
-        raise self.retry(
-            kwargs={"issue_id": issue_id, "delivery_ids": result.retry_ids},
-            countdown=max(result.retry_in, 1),
-        )
+    if not result.retry_ids or self.request.is_eager:
+        return
+    if not result.paused and self.request.retries >= SEND_BATCH_MAX_RETRIES:
+        return  # the periodic sweeper picks the deliveries up again
+    raise self.retry(
+        kwargs={"issue_id": issue_id, "delivery_ids": result.retry_ids},
+        countdown=max(result.retry_in, 1),
+    )
 
 
 @shared_task(acks_late=True)

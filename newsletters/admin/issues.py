@@ -28,6 +28,7 @@ from newsletters.admin.previews import IssuePreviewsMixin
 from newsletters.admin.progress import (
     PROGRESS_REFRESH_SECONDS,
     delivery_count_annotations,
+    relay_pause_line,
     send_progress,
 )
 from newsletters.compiling.drafting import auto_draft_issue
@@ -230,6 +231,7 @@ class IssueAdmin(
         }
         if issue.status in (Issue.Status.SENDING, Issue.Status.SENT):
             context["send_progress"] = send_progress(delivery_counts(issue))
+            context["relay_pause"] = relay_pause_line(issue)
             if issue.status == Issue.Status.SENDING:
                 context["progress_refresh_seconds"] = PROGRESS_REFRESH_SECONDS
         if editable and may_change:

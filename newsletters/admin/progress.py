@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
-from newsletters.models import Delivery
+from newsletters.models import Delivery, Issue
 
 # While an issue is sending its page reloads itself this often (seconds), so the
 # counts move without JavaScript; the page is read-only then, so nothing is lost.
@@ -33,3 +34,17 @@ def delivery_count_annotations() -> dict[str, Count]:
         for status in Delivery.Status
     }
     return {**by_status, "deliveries_total": Count("deliveries")}
+
+
+def relay_pause_line(issue: Issue) -> str:
+    """'paused: mail server unreachable since 10:42, retrying at 10:50 (…)' for a send
+    paused by a relay failure (local time), else ''."""
+    if issue.status != Issue.Status.SENDING or issue.relay_paused_since is None:
+        return ""
+    since = timezone.localtime(issue.relay_paused_since).strftime("%H:%M")
+    line = f"paused: mail server unreachable since {since}, retrying"
+    if issue.relay_retry_at is not None:
+        line += f" at {timezone.localtime(issue.relay_retry_at):%H:%M:%S}"
+    if issue.relay_error:
+        line += f" (last error: {issue.relay_error})"
+    return line

@@ -11,7 +11,6 @@ wire can go twice: ``requeue_stale_deliveries`` returns deliveries stuck in
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -21,19 +20,25 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import BadHeaderError
-from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
 from newsletters.rendering import personalise
-from newsletters.sending.deliveries import defer_delivery, mark_failed
+from newsletters.sending.claims import mark_sent_and_claim, relax_commits, restore_commits
+from newsletters.sending.deliveries import (
+    defer_delivery,
+    mark_failed,
+    postpone_pending,
+    release_claim,
+)
 from newsletters.sending.mime import (
     build_email,
     message_id_domain,
     newsletter_connection,
     rendered_issue,
 )
+from newsletters.sending.relay import pause_send, relay_wait, resume_send
 from newsletters.sending.smtp_errors import classify_smtp_error
 from newsletters.subscribers.services import record_permanent_failure
 
@@ -53,9 +58,8 @@ class BatchResult:
     # connection broke), and how long to wait.
     retry_ids: list[int] = field(default_factory=list)
     retry_in: float = 0.0
-
-
-# ------------------------------------------------------------------ starting
+    # The relay failed: the send is paused, nobody was charged an attempt.
+    paused: bool = False
 
 
 # ------------------------------------------------------------------- sending
@@ -83,79 +87,6 @@ class _Pacer:
 _pacer = _Pacer()
 
 
-# Once per message: the previous delivery's "sent" and the next one's claim, as one
-# conditional UPDATE (one round trip, one commit). Written as SQL because building the
-# same ORM UPDATE each time cost more than running it. RETURNING needs PostgreSQL or
-# SQLite 3.35+, the two databases the project supports.
-_SENT_AND_CLAIM_SQL = """
-UPDATE {table} SET
-    {status} = CASE WHEN {id} = %s THEN 'sent' ELSE 'sending' END,
-    {sent_at} = CASE WHEN {id} = %s THEN %s ELSE {sent_at} END,
-    {claimed_at} = CASE WHEN {id} = %s THEN {claimed_at} ELSE %s END,
-    {attempts} = CASE WHEN {id} = %s THEN {attempts} ELSE {attempts} + 1 END,
-    {message_id} = CASE WHEN {id} = %s THEN %s ELSE %s END,
-    {error} = CASE WHEN {id} = %s THEN '' ELSE {error} END,
-    {updated_at} = %s
-WHERE ({id} = %s AND {status} = 'sending') OR ({id} = %s AND {status} = 'pending')
-RETURNING {id}
-"""
-
-
-@functools.lru_cache(maxsize=4)
-def _sql(template: str, vendor: str) -> str:
-    quote = db_connection.ops.quote_name
-    names = ("status", "claimed_at", "attempts", "updated_at", "sent_at", "message_id", "error")
-    return template.format(
-        table=quote(Delivery._meta.db_table), id=quote("id"), **{n: quote(n) for n in names}
-    )
-
-
-def _mark_sent_and_claim(
-    *, sent: tuple[int, str] | None, claim_id: int | None, claim_message_id: str = ""
-) -> bool:
-    """In one statement (one commit per message): mark ``sent`` = (delivery id,
-    Message-ID) sending → sent, and claim ``claim_id`` pending → sending, counting the
-    attempt and recording the Message-ID it is about to go out with. Returns False if
-    the claim found the delivery no longer pending."""
-    stamp = db_connection.ops.adapt_datetimefield_value(timezone.now())
-    sent_id, sent_message_id = sent if sent is not None else (-1, "")
-    claim = claim_id if claim_id is not None else -1
-    params = [
-        sent_id,
-        sent_id,
-        stamp,
-        sent_id,
-        stamp,
-        sent_id,
-        sent_id,
-        sent_message_id[:300],
-        claim_message_id[:300],
-        sent_id,
-        stamp,
-        sent_id,
-        claim,
-    ]
-    with db_connection.cursor() as cursor:
-        cursor.execute(_sql(_SENT_AND_CLAIM_SQL, db_connection.vendor), params)
-        changed = {row[0] for row in cursor.fetchall()}
-    return claim in changed
-
-
-def _relax_commits() -> bool:
-    """With NEWSLETTER_SYNCHRONOUS_COMMIT off, stop this connection's commits waiting
-    for PostgreSQL's disk flush (until ``_restore_commits``). True if it did."""
-    if settings.NEWSLETTER_SYNCHRONOUS_COMMIT or db_connection.vendor != "postgresql":
-        return False
-    with db_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit = off")
-    return True
-
-
-def _restore_commits() -> None:
-    with db_connection.cursor() as cursor:
-        cursor.execute("RESET synchronous_commit")
-
-
 def _topic_ids_by_subscriber(subscriber_ids: list[int]) -> dict[int, frozenset[int]]:
     through = Subscriber.topics.through
     chosen: dict[int, set[int]] = {}
@@ -170,13 +101,17 @@ def _topic_ids_by_subscriber(subscriber_ids: list[int]) -> dict[int, frozenset[i
 def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     """Send the due, pending deliveries among ``delivery_ids`` over one connection.
 
-    Each delivery is claimed (pending → sending) right before its message goes out
-    and marked sent right after, with its Message-ID. A 5xx for the recipient fails
-    the delivery and counts a bounce; a 4xx or a broken connection puts it back to
-    pending with a later ``next_attempt_at`` (``retry_ids``/``retry_in`` say when to
-    come back). Deliveries already claimed or final are skipped, so running a batch
-    twice sends nothing twice. Subscribers who stopped receiving since the send
-    started are not sent to (their delivery fails with a note).
+    The connection is opened before any delivery is claimed. Each delivery is claimed
+    (pending → sending) right before its message goes out and marked sent right after,
+    with its Message-ID. A recipient-level 5xx fails the delivery (an RCPT 5xx counts a
+    bounce); a recipient-level 4xx puts it back to pending with a later
+    ``next_attempt_at``, counting an attempt. A relay-level failure (see
+    ``smtp_errors``) pauses the whole send instead: the claimed delivery goes back to
+    pending uncharged, the rest of the batch waits for the relay's retry time, and
+    ``paused`` is set. ``retry_ids``/``retry_in`` say what to come back for and when.
+    Deliveries already claimed or final are skipped, so running a batch twice sends
+    nothing twice. Subscribers who stopped receiving since the send started are not
+    sent to (their delivery fails with a note).
     """
     result = BatchResult()
     issue = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING).first()
@@ -202,14 +137,25 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
             result.retry_in = max(result.retry_in, wait)
     if not deliveries:
         return result
+    paused_for = relay_wait(issue, now=now)
+    if paused_for > RETRY_TOLERANCE.total_seconds():
+        # Another batch found the relay down: wait for its retry time, trying nothing.
+        result.retry_ids.extend(d.pk for d in deliveries)
+        result.retry_in = max(result.retry_in, paused_for)
+        result.paused = True
+        return result
     topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
     connection = newsletter_connection()
-    opened = False
+    try:
+        connection.open()
+    except Exception as error:  # noqa: BLE001 - whatever stops the connection is the relay's
+        _pause(result, issue_id=issue_id, ids=[d.pk for d in deliveries], error=error)
+        return result
     # The delivery whose message went out last, until its "sent" is written (with the
     # next claim, or at the end): moments after its message, so a crash in between
     # leaves at most that one message to go twice.
     unmarked: tuple[int, str] | None = None
-    relaxed = _relax_commits()
+    relaxed = relax_commits()
     try:
         for index, delivery in enumerate(deliveries):
             subscriber = delivery.subscriber
@@ -246,7 +192,7 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                     result.failed += 1
                 continue
             # One commit marks the previous message sent and claims this one.
-            claimed = _mark_sent_and_claim(
+            claimed = mark_sent_and_claim(
                 sent=unmarked, claim_id=delivery.pk, claim_message_id=message_id
             )
             unmarked = None
@@ -255,14 +201,20 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                 continue
             _pacer.wait()
             try:
-                if not opened:
-                    connection.open()
-                    opened = True
                 connection.send_messages([email])
             except Exception as error:  # sorted by classify_smtp_error below
                 failure = classify_smtp_error(error)
                 text = f"{type(error).__name__}: {error}"
                 logger.warning("Delivery %s to %s: %s", delivery.pk, subscriber.email, text)
+                if failure.relay:
+                    release_claim(delivery.pk, f"Not charged, mail server failed: {text}")
+                    _pause(
+                        result,
+                        issue_id=issue_id,
+                        ids=[d.pk for d in deliveries[index:]],
+                        error=error,
+                    )
+                    break
                 if failure.temporary:
                     wait = defer_delivery(delivery, text)
                     if wait is None:
@@ -275,27 +227,31 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                     result.failed += 1
                     if failure.counts_as_bounce:
                         record_permanent_failure(subscriber=subscriber)
-                if failure.stop_batch:
-                    _close_quietly(connection)
-                    opened = False
-                    rest = [d.pk for d in deliveries[index + 1 :]]
-                    result.retry_ids.extend(rest)
-                    if rest:
-                        result.retry_in = max(
-                            result.retry_in, settings.NEWSLETTER_RETRY_BACKOFF_SECONDS
-                        )
-                    break
                 continue
             unmarked = (delivery.pk, message_id)
             result.sent += 1
+            if result.sent == 1 and issue.relay_paused_since is not None:
+                resume_send(issue_id=issue_id)
     finally:
         if unmarked is not None:
-            _mark_sent_and_claim(sent=unmarked, claim_id=None)
+            mark_sent_and_claim(sent=unmarked, claim_id=None)
         if relaxed:
-            _restore_commits()
-        if opened:
-            _close_quietly(connection)
+            restore_commits()
+        _close_quietly(connection)
     return result
+
+
+def _pause(result: BatchResult, *, issue_id: int, ids: list[int], error: BaseException) -> None:
+    """Pause the send for a relay failure: ``ids`` wait for the relay's retry time."""
+    text = f"{type(error).__name__}: {error}"
+    retry_at = pause_send(issue_id=issue_id, error=text)
+    postpone_pending(ids, until=retry_at)
+    logger.warning(
+        "Issue %s: mail server failed (%s); send paused until %s", issue_id, text, retry_at
+    )
+    result.retry_ids.extend(ids)
+    result.retry_in = max(result.retry_in, (retry_at - timezone.now()).total_seconds(), 1.0)
+    result.paused = True
 
 
 def _close_quietly(connection) -> None:

@@ -4,11 +4,12 @@ once nothing is open, and failing or deferring one claimed delivery.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue
@@ -27,6 +28,28 @@ def mark_failed(delivery_id: int, error: str, *, from_status: str) -> bool:
         Delivery.objects.filter(pk=delivery_id, status=from_status).update(
             status=Delivery.Status.FAILED, error=error[:2000], updated_at=timezone.now()
         )
+    )
+
+
+def release_claim(delivery_id: int, error: str) -> bool:
+    """Return a claimed delivery to pending without charging it the attempt its claim
+    counted (the relay failed, not the recipient)."""
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.PENDING,
+            attempts=Greatest(F("attempts") - 1, Value(0)),
+            claimed_at=None,
+            error=error[:2000],
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def postpone_pending(delivery_ids: list[int], *, until: datetime) -> int:
+    """Hold the pending deliveries among ``delivery_ids`` until ``until`` (a relay pause):
+    no batch or sweep takes them earlier. Returns how many."""
+    return Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING).update(
+        next_attempt_at=until
     )
 
 

@@ -1,11 +1,20 @@
-"""Sorting an exception raised while sending into temporary or permanent, and what
-it implies for the batch and for the subscriber.
+"""Sorting an exception raised while sending: the relay's fault or the recipient's,
+temporary or permanent, and what it implies for the batch and for the subscriber.
+
+Relay-level failures are everything that says nothing about the recipient: the server
+cannot be reached (refused, timed out, TLS), will not let us in (HELO, AUTH), refuses our
+own sender, closes the connection or answers 421 ("service not available") at any
+stage. They pause the whole send and are charged to nobody. Only what the server says
+about one recipient (its RCPT, or the DATA of its message) counts as that recipient's
+attempt; only a recipient-level 5xx fails a delivery at once.
 """
 
 from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 
 
 @dataclass(frozen=True)
@@ -15,30 +24,50 @@ class SendFailure:
     stop_batch: bool
     # The recipient's address was refused for good: counts towards bounced.
     counts_as_bounce: bool
+    # The relay failed, not the recipient: pause the send, count no attempt.
+    relay: bool = False
+
+
+RELAY = SendFailure(temporary=True, stop_batch=True, counts_as_bounce=False, relay=True)
+RECIPIENT_TEMPORARY = SendFailure(temporary=True, stop_batch=False, counts_as_bounce=False)
 
 
 def classify_smtp_error(error: BaseException) -> SendFailure:
-    """Sort an exception from sending into temporary/permanent and what it implies."""
+    """Sort an exception from sending into relay- or recipient-level, temporary or
+    permanent (see the module docstring)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
+        if 421 in codes:
+            return RELAY  # smtplib has closed the connection
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        # After a 421 smtplib has closed the connection.
-        return SendFailure(
-            temporary=not permanent, stop_batch=421 in codes, counts_as_bounce=permanent
-        )
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        # Our own envelope sender was refused: not the recipient's fault.
-        return SendFailure(temporary=True, stop_batch=True, counts_as_bounce=False)
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return SendFailure(temporary=True, stop_batch=True, counts_as_bounce=False)
+        return SendFailure(temporary=not permanent, stop_batch=False, counts_as_bounce=permanent)
+    if isinstance(
+        error,
+        smtplib.SMTPSenderRefused
+        | smtplib.SMTPServerDisconnected
+        | smtplib.SMTPConnectError
+        | smtplib.SMTPHeloError
+        | smtplib.SMTPAuthenticationError
+        | smtplib.SMTPNotSupportedError,
+    ):
+        return RELAY
     if isinstance(error, smtplib.SMTPResponseException):
+        # What is left answers the DATA of one recipient's message (SMTPDataError) or
+        # a command in its transaction.
         code = error.smtp_code
-        if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
-            return SendFailure(temporary=True, stop_batch=True, counts_as_bounce=False)
+        if code == 421 or code < 400:
+            return RELAY
         if 500 <= code < 600:
-            return SendFailure(temporary=False, stop_batch=False, counts_as_bounce=True)
-        return SendFailure(temporary=True, stop_batch=code == 421, counts_as_bounce=False)
+            return SendFailure(temporary=False, stop_batch=False, counts_as_bounce=False)
+        return RECIPIENT_TEMPORARY
+    if isinstance(error, AnymailRecipientsRefused):
+        # The provider refused every recipient of this message: it is about them.
+        return SendFailure(temporary=False, stop_batch=False, counts_as_bounce=True)
+    if isinstance(error, AnymailAPIError):
+        # The provider's API failed (down, throttling, a bad key): the relay's fault.
+        return RELAY
     if isinstance(error, OSError):
-        return SendFailure(temporary=True, stop_batch=True, counts_as_bounce=False)
+        # Refused, timed out, reset, TLS errors (ssl.SSLError is an OSError).
+        return RELAY
     # Anything else (a bug, a bad header): not worth hammering; retry a few times.
-    return SendFailure(temporary=True, stop_batch=False, counts_as_bounce=False)
+    return RECIPIENT_TEMPORARY

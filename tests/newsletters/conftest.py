@@ -45,6 +45,18 @@ class RecordingHandler:
         self.rcpt_answers: dict[str, deque[str]] = defaultdict(deque)
         self.data_answers: dict[str, deque[str]] = defaultdict(deque)
         self.delay = 0.0
+        self.mail_answers: deque[str] = deque()
+        # DATA commands to answer by dropping the connection instead.
+        self.drops = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            answer = self.mail_answers.popleft() if self.mail_answers else None
+        if answer:
+            return answer
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -58,6 +70,12 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        with self.lock:
+            drop = self.drops > 0
+            self.drops -= drop
+        if drop:
+            server.transport.close()
+            return "421 4.3.0 Connection dropped"
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 answers = self.data_answers.get(rcpt.lower())
@@ -100,6 +118,16 @@ class SmtpSink:
         """Answer the end of DATA for a message to ``address`` with ``answers`` in turn."""
         with self.handler.lock:
             self.handler.data_answers[address.lower()].extend(answers)
+
+    def script_mail(self, *answers: str) -> None:
+        """Answer the next MAIL FROM commands with each of ``answers`` in turn."""
+        with self.handler.lock:
+            self.handler.mail_answers.extend(answers)
+
+    def drop_data(self, times: int = 1) -> None:
+        """Drop the connection in the middle of the next ``times`` DATA commands."""
+        with self.handler.lock:
+            self.handler.drops += times
 
     @property
     def delay(self) -> float:

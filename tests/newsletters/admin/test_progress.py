@@ -126,3 +126,25 @@ def test_issue_list_query_count_does_not_grow_with_issues(
     with django_assert_max_num_queries(5):
         response = admin_client.get(url)
     assert response.content.decode().count("2 sent · 1 failed · 0 pending of 3") == 40
+
+
+def test_paused_send_says_the_mail_server_is_unreachable_since_when(admin_client):
+    since = timezone.make_aware(timezone.datetime(2026, 3, 2, 10, 42))
+    issue = sending_issue(sent=1, pending=3)
+    Issue.objects.filter(pk=issue.pk).update(
+        relay_paused_since=since,
+        relay_retry_at=since + timezone.timedelta(minutes=8),
+        relay_error="ConnectionRefusedError: [Errno 111] Connection refused",
+    )
+
+    page = lxml.html.fromstring(change_page(admin_client, issue).content.decode())
+
+    line = page.get_element_by_id("relay-pause").text_content()
+    assert line.startswith("paused: mail server unreachable since 10:42, retrying at 10:50:00")
+    assert "Connection refused" in line
+
+
+def test_running_send_shows_no_pause_line(admin_client):
+    page = lxml.html.fromstring(change_page(admin_client, sending_issue(pending=2)).content)
+
+    assert not page.xpath('//*[@id="relay-pause"]')

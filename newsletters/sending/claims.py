@@ -1,0 +1,85 @@
+"""The claim and mark SQL of a send: one statement marks the previous message sent and
+claims the next; and the commit mode of the sending connection.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from newsletters.models import Delivery
+
+# Once per message: the previous delivery's "sent" and the next one's claim, as one
+# conditional UPDATE (one round trip, one commit). Written as SQL because building the
+# same ORM UPDATE each time cost more than running it. RETURNING needs PostgreSQL or
+# SQLite 3.35+, the two databases the project supports.
+_SENT_AND_CLAIM_SQL = """
+UPDATE {table} SET
+    {status} = CASE WHEN {id} = %s THEN 'sent' ELSE 'sending' END,
+    {sent_at} = CASE WHEN {id} = %s THEN %s ELSE {sent_at} END,
+    {claimed_at} = CASE WHEN {id} = %s THEN {claimed_at} ELSE %s END,
+    {attempts} = CASE WHEN {id} = %s THEN {attempts} ELSE {attempts} + 1 END,
+    {message_id} = CASE WHEN {id} = %s THEN %s ELSE %s END,
+    {error} = CASE WHEN {id} = %s THEN '' ELSE {error} END,
+    {updated_at} = %s
+WHERE ({id} = %s AND {status} = 'sending') OR ({id} = %s AND {status} = 'pending')
+RETURNING {id}
+"""
+
+
+@functools.lru_cache(maxsize=4)
+def _sql(template: str, vendor: str) -> str:
+    quote = db_connection.ops.quote_name
+    names = ("status", "claimed_at", "attempts", "updated_at", "sent_at", "message_id", "error")
+    return template.format(
+        table=quote(Delivery._meta.db_table), id=quote("id"), **{n: quote(n) for n in names}
+    )
+
+
+def mark_sent_and_claim(
+    *, sent: tuple[int, str] | None, claim_id: int | None, claim_message_id: str = ""
+) -> bool:
+    """In one statement (one commit per message): mark ``sent`` = (delivery id,
+    Message-ID) sending → sent, and claim ``claim_id`` pending → sending, counting the
+    attempt and recording the Message-ID it is about to go out with. Returns False if
+    the claim found the delivery no longer pending."""
+    stamp = db_connection.ops.adapt_datetimefield_value(timezone.now())
+    sent_id, sent_message_id = sent if sent is not None else (-1, "")
+    claim = claim_id if claim_id is not None else -1
+    params = [
+        sent_id,
+        sent_id,
+        stamp,
+        sent_id,
+        stamp,
+        sent_id,
+        sent_id,
+        sent_message_id[:300],
+        claim_message_id[:300],
+        sent_id,
+        stamp,
+        sent_id,
+        claim,
+    ]
+    with db_connection.cursor() as cursor:
+        cursor.execute(_sql(_SENT_AND_CLAIM_SQL, db_connection.vendor), params)
+        changed = {row[0] for row in cursor.fetchall()}
+    return claim in changed
+
+
+def relax_commits() -> bool:
+    """With NEWSLETTER_SYNCHRONOUS_COMMIT off, stop this connection's commits waiting
+    for PostgreSQL's disk flush (until ``restore_commits``). True if it did."""
+    if settings.NEWSLETTER_SYNCHRONOUS_COMMIT or db_connection.vendor != "postgresql":
+        return False
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    return True
+
+
+def restore_commits() -> None:
+    with db_connection.cursor() as cursor:
+        cursor.execute("RESET synchronous_commit")
