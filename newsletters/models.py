@@ -17,7 +17,11 @@ from digest.core.models import TimestampedModel
 
 class IssueQuerySet(models.QuerySet):
     def published(self) -> IssueQuerySet:
-        return self.filter(status=Issue.Status.SENT)
+        """Sent issues, and sent issues sending again (retrying failed deliveries keeps
+        ``sent_at``): a published page never disappears."""
+        return self.filter(
+            Q(status=Issue.Status.SENT) | Q(status=Issue.Status.SENDING, sent_at__isnull=False)
+        )
 
 
 class Issue(TimestampedModel):

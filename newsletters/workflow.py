@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from newsletters.models import Issue, IssueItem, IssueStatusChange
+from newsletters.sending.retry import retry_failed_deliveries
 from newsletters.sending.start import IssueNotSendable, begin_issue_send
 from newsletters.transitions import move_issue
 
@@ -141,6 +142,13 @@ def start_issue_send(*, issue: Issue, user: User | None) -> Issue:
         raise WorkflowError(str(error)) from None
     issue.refresh_from_db()
     return issue
+
+
+def retry_failed_issue_deliveries(*, issue: Issue, user: User | None) -> int:
+    """Try the failed deliveries of a sent issue again (needs the send permission);
+    returns how many (0 when there were none, so pressing twice changes nothing)."""
+    _require_permission(user)
+    return retry_failed_deliveries(issue=issue, user=user)
 
 
 def record_correction(*, issue: Issue, user: User | None, note: str) -> IssueStatusChange:

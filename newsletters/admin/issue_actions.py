@@ -26,6 +26,7 @@ from newsletters.sending.test_copy import send_test_copy
 from newsletters.subscribers.services import InvalidAddress
 from newsletters.workflow import (
     WorkflowError,
+    retry_failed_issue_deliveries,
     schedule_issue,
     start_issue_send,
     unschedule_issue,
@@ -62,6 +63,7 @@ class IssueActionsMixin:
             view(self.unschedule_view, "unschedule"),
             view(self.send_view, "send"),
             view(self.test_send_view, "test_send"),
+            view(self.retry_failed_view, "retry_failed"),
             view(self.preview_web_view, "preview_web"),
             view(self.preview_email_view, "preview_email"),
             *super().get_urls(),
@@ -198,6 +200,27 @@ class IssueActionsMixin:
             messages.SUCCESS,
         )
         return self._back(issue, request)
+
+    def retry_failed_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return require_POST(self._retry_failed)(request, object_id)
+
+    def _retry_failed(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        issue = self._issue_or_404(request, object_id)
+        try:
+            retried = retry_failed_issue_deliveries(issue=issue, user=request.user)
+        except WorkflowError as error:
+            return self._refuse(request, issue, str(error))
+        if not retried:
+            self.message_user(
+                request, f"Issue #{issue.number} has no failed deliveries to retry.", messages.INFO
+            )
+        else:
+            self.message_user(
+                request,
+                f"Retrying {retried} failed deliveries of issue #{issue.number}.",
+                messages.SUCCESS,
+            )
+        return self._back(issue, request, "#delivery-progress")
 
     def test_send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return require_POST(self._test_send)(request, object_id)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue
@@ -101,10 +101,10 @@ def finish_issue_if_done(*, issue: Issue) -> bool:
             from_statuses=[Issue.Status.SENDING],
             to_status=Issue.Status.SENT,
             note=f"{counts['sent']} sent, {counts['failed']} failed",
-            sent_at=now,
+            # A retry of failed deliveries keeps the date the issue first went out.
+            sent_at=Coalesce(F("sent_at"), Value(now)),
         )
         if moved is None:
             return False
-    issue.status = Issue.Status.SENT
-    issue.sent_at = now
+    issue.refresh_from_db(fields=["status", "sent_at"])
     return True

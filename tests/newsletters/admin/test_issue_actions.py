@@ -251,3 +251,45 @@ def test_send_a_test_to_me_works_with_the_console_and_file_backends(
         )
     assert "To: editor@example.org" in written
     assert "Content-Type: multipart/alternative" in written
+
+
+def sent_issue_with_failures(failed: int = 2, sent: int = 3) -> Issue:
+    from tests.factories import DeliveryFactory
+
+    issue = IssueFactory(status=Issue.Status.SENT, sent_at=timezone.now())
+    for status, count in (("failed", failed), ("sent", sent)):
+        for _ in range(count):
+            DeliveryFactory(
+                issue=issue, status=status, error="550 no" if status == "failed" else ""
+            )
+    return issue
+
+
+def test_sent_issue_with_failures_says_so_and_retries_once(editor_client):
+    issue = sent_issue_with_failures()
+
+    page = parse(editor_client.get(change_url(issue)))
+    assert page.get_element_by_id("sent-with-failed").text_content() == "Sent with 2 failed."
+    assert page.get_element_by_id("retry-failed-button") is not None
+    url = reverse("admin:newsletters_issue_retry_failed", args=[issue.pk])
+
+    first = editor_client.post(url, follow=True)
+    second = editor_client.post(url, follow=True)
+
+    assert f"Retrying 2 failed deliveries of issue #{issue.number}." in messages_of(first)
+    assert f"Issue #{issue.number} has no failed deliveries to retry." in messages_of(second)
+    # (Sent again at once with eager tasks; queued for the workers otherwise.)
+    assert not issue.deliveries.filter(status="failed").exists()
+    assert issue.status_changes.filter(note="Retrying 2 failed deliveries").count() == 1
+
+
+def test_retry_failed_needs_the_send_permission(client, junior):
+    client.force_login(junior)
+    issue = sent_issue_with_failures()
+
+    response = client.post(
+        reverse("admin:newsletters_issue_retry_failed", args=[issue.pk]), follow=True
+    )
+
+    assert "You do not have permission to schedule or send issues." in messages_of(response)
+    assert issue.deliveries.filter(status="failed").count() == 2
