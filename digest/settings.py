@@ -109,7 +109,8 @@ try:
     CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
     CELERY_TIMEZONE = "UTC"
     # Seconds between beat's looks for due sources and scheduled sends; the sweeper runs
-    # every five ticks. Also how often the worker's heartbeat is written (core/heartbeat.py).
+    # every 30 s (every five ticks when that is shorter). Also how often the worker's
+    # heartbeat is written (core/heartbeat.py).
     BEAT_TICK_SECONDS = env_int("BEAT_TICK_SECONDS", 60, minimum=1)
     CELERY_BEAT_SCHEDULE = {
         # Fan out one poll task per due source.
@@ -122,10 +123,11 @@ try:
             "task": "newsletters.tasks.issues_start_scheduled_task",
             "schedule": timedelta(seconds=BEAT_TICK_SECONDS),
         },
-        # Re-enqueue deliveries left in 'sending' by a dead worker.
+        # Take over deliveries whose batch lease ran out (a dead worker, a lost task).
         "sweep-stale-deliveries": {
             "task": "newsletters.tasks.deliveries_sweep_task",
-            "schedule": timedelta(seconds=5 * BEAT_TICK_SECONDS),
+            # Every 30 s: with 30 s leases, a dead worker's deliveries go again within a minute.
+            "schedule": timedelta(seconds=min(30, 5 * BEAT_TICK_SECONDS)),
         },
         # Proves beat and a worker both run: the admin warns when it stops arriving.
         "worker-heartbeat": {
@@ -191,9 +193,17 @@ try:
     NEWSLETTER_RATE_LIMIT = env_float("NEWSLETTER_RATE_LIMIT", 0.0, minimum=0.0)
     # Permanent failures before a subscriber is marked bounced.
     NEWSLETTER_BOUNCE_LIMIT = env_int("NEWSLETTER_BOUNCE_LIMIT", 2, minimum=1)
-    # A delivery 'sending' for longer than this is presumed orphaned by a dead worker.
-    NEWSLETTER_STALE_AFTER = timedelta(
-        seconds=env_int("NEWSLETTER_STALE_AFTER_SECONDS", 600, minimum=5)
+    # Batch leases (newsletters/sending/leases.py). A running batch owns its deliveries
+    # this long and renews the lease every third of it; after a worker dies the sweeper
+    # (every 30 s) takes them over once it runs out, so recovery takes under a minute.
+    NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 30, minimum=3)
+    # A queued batch task owns its deliveries this long past the time it is due: longer
+    # than a queue backlog usually lasts (an expired one is queued again, harmlessly).
+    NEWSLETTER_QUEUED_LEASE_SECONDS = env_int("NEWSLETTER_QUEUED_LEASE_SECONDS", 120, minimum=3)
+    # How long a worker keeps trying to record an accepted message as sent through a
+    # database outage before leaving it to the sweeper (which would send it again).
+    NEWSLETTER_SENT_RECORD_RETRY_SECONDS = env_int(
+        "NEWSLETTER_SENT_RECORD_RETRY_SECONDS", 300, minimum=1
     )
     NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
     # --- subscriptions & delivery

@@ -263,6 +263,14 @@ class Delivery(TimestampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     message_id = models.CharField(max_length=300, blank=True)
+    # The batch lease: a queued or running batch task owns its open deliveries until
+    # lease_until (renewed while it sends); past it the sweeper takes them over.
+    claimed_by = models.CharField(
+        max_length=200, blank=True, help_text="The worker process whose batch holds it."
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="Until when its batch task owns it."
+    )
 
     class Meta:
         ordering = ["issue", "id"]

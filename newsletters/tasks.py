@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from newsletters.models import Issue, Subscriber
 from newsletters.sending.batch import send_batch
 from newsletters.sending.deliveries import finish_issue_if_done
+from newsletters.sending.leases import lease_queued
 from newsletters.sending.smtp_errors import classify_smtp_error
 from newsletters.sending.start import start_due_scheduled_issues
 from newsletters.sending.sweeper import requeue_stale_deliveries
@@ -22,7 +26,21 @@ logger = logging.getLogger(__name__)
 SEND_BATCH_MAX_RETRIES = 20
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+# A database or broker outage: the task is retried with backoff rather than dropped
+# (an acknowledged task that failed would otherwise wait for the sweeper).
+TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+)
 def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> None:
     """Send one batch; come back later for deliveries that hit temporary errors, and
     for the whole batch while the mail server is failing (a relay pause)."""
@@ -34,9 +52,11 @@ def deliveries_send_batch_task(self, issue_id: int, delivery_ids: list[int]) -> 
         return
     if not result.paused and self.request.retries >= SEND_BATCH_MAX_RETRIES:
         return  # the periodic sweeper picks the deliveries up again
+    countdown = max(result.retry_in, 1)
+    # The retry owns them until it runs: the sweeper leaves them alone meanwhile.
+    lease_queued(result.retry_ids, countdown=countdown)
     raise self.retry(
-        kwargs={"issue_id": issue_id, "delivery_ids": result.retry_ids},
-        countdown=max(result.retry_in, 1),
+        kwargs={"issue_id": issue_id, "delivery_ids": result.retry_ids}, countdown=countdown
     )
 
 

@@ -5,8 +5,8 @@ each ``Delivery`` moves pending → sending → sent/failed, every step a
 conditional UPDATE, so a task delivered twice (acks_late after a crash) does
 nothing the second time. A delivery is claimed right before its message goes
 out and marked sent right after, so after a crash at most the message on the
-wire can go twice: ``requeue_stale_deliveries`` returns deliveries stuck in
-'sending' to 'pending' once ``NEWSLETTER_STALE_AFTER`` has passed.
+wire can go twice. A running batch holds a lease on its deliveries (renewed while it
+sends); once a dead worker's lease runs out, ``requeue_stale_deliveries`` takes them over.
 """
 
 from __future__ import annotations
@@ -25,13 +25,19 @@ from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
 from newsletters.rendering import personalise
-from newsletters.sending.claims import mark_sent_and_claim, relax_commits, restore_commits
+from newsletters.sending.claims import (
+    mark_sent_and_claim,
+    relax_commits,
+    restore_commits,
+    store_sent,
+)
 from newsletters.sending.deliveries import (
     defer_delivery,
     mark_failed,
     postpone_pending,
     release_claim,
 )
+from newsletters.sending.leases import renew_every, take_lease, worker_name
 from newsletters.sending.mime import (
     build_email,
     message_id_domain,
@@ -144,6 +150,10 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         result.retry_in = max(result.retry_in, paused_for)
         result.paused = True
         return result
+    owner = worker_name()
+    batch_ids = [d.pk for d in deliveries]
+    take_lease(batch_ids, owner=owner)
+    renew_at = time.monotonic() + renew_every()
     topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
     connection = newsletter_connection()
     try:
@@ -168,6 +178,9 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                 ):
                     result.failed += 1
                 continue
+            if time.monotonic() >= renew_at:
+                take_lease(batch_ids[index:], owner=owner)
+                renew_at = time.monotonic() + renew_every()
             topic_ids = topics.get(subscriber.pk, frozenset())
             rendered = rendered_issue(issue=issue, topic_ids=topic_ids)
             # A delivery swept back after a crash keeps the Message-ID its first claim
@@ -234,7 +247,7 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
                 resume_send(issue_id=issue_id)
     finally:
         if unmarked is not None:
-            mark_sent_and_claim(sent=unmarked, claim_id=None)
+            store_sent(unmarked)
         if relaxed:
             restore_commits()
         _close_quietly(connection)

@@ -5,12 +5,17 @@ claims the next; and the commit mode of the sending connection.
 from __future__ import annotations
 
 import functools
+import logging
+import time
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db import connection as db_connection
 from django.utils import timezone
 
 from newsletters.models import Delivery
+
+logger = logging.getLogger(__name__)
 
 # Once per message: the previous delivery's "sent" and the next one's claim, as one
 # conditional UPDATE (one round trip, one commit). Written as SQL because building the
@@ -83,3 +88,24 @@ def relax_commits() -> bool:
 def restore_commits() -> None:
     with db_connection.cursor() as cursor:
         cursor.execute("RESET synchronous_commit")
+
+
+def store_sent(sent: tuple[int, str]) -> None:
+    """Record ``sent`` = (delivery id, Message-ID) as sent, retrying through a database
+    outage for up to ``NEWSLETTER_SENT_RECORD_RETRY_SECONDS``: the message was accepted,
+    and a "sent" lost here would send it again. Raises the last error after that (the
+    delivery stays 'sending' until its lease runs out and the sweeper resends it)."""
+    deadline = time.monotonic() + settings.NEWSLETTER_SENT_RECORD_RETRY_SECONDS
+    wait = 0.5
+    while True:
+        try:
+            mark_sent_and_claim(sent=sent, claim_id=None)
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning("Could not record delivery %s as sent; retrying", sent[0])
+            # A broken connection must be dropped before Django opens a new one.
+            db_connection.close()
+            time.sleep(wait)
+            wait = min(wait * 2, 10.0)

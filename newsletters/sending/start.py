@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from digest.core.queue import enqueue
 from newsletters.models import Delivery, Issue, Subscriber
+from newsletters.sending.leases import lease_queued
 from newsletters.transitions import move_issue
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,10 @@ def pending_batches(*, issue_id: int, ids: Iterable[int] | None = None) -> list[
 
 
 def enqueue_batches(*, issue_id: int, batches: list[list[int]]) -> None:
-    """Queue one send task per batch (call after commit)."""
+    """Queue one send task per batch (call after commit), each with a queued lease on
+    its deliveries, so the sweeper leaves them to it unless the message is lost."""
     for batch in batches:
+        lease_queued(batch)
         enqueue(SEND_BATCH_TASK, issue_id=issue_id, delivery_ids=batch)
 
 

@@ -1,5 +1,10 @@
-"""The periodic sweep: hand back deliveries a stopped worker held, re-queue pending
-deliveries whose task was lost, and finish issues with nothing left open.
+"""The periodic sweep (every 30 s): take over deliveries whose batch lease ran out, and
+finish issues with nothing left open.
+
+A lease runs out when the worker holding it died (SIGKILL, OOM, a lost host) or when a
+queued task message was lost (a broker restarted empty). Deliveries merely waiting for
+a retry (``next_attempt_at`` ahead, or a relay pause) keep their task's lease and are left
+alone, so nothing is claimed twice and no attempt is burnt.
 """
 
 from __future__ import annotations
@@ -29,57 +34,39 @@ class SweepResult:
 def requeue_stale_deliveries() -> SweepResult:
     """Recover from lost workers and lost task messages.
 
-    Deliveries left in 'sending' longer than ``NEWSLETTER_STALE_AFTER`` go back to
-    pending (their message may have been on the wire: the one possible duplicate).
-    When no delivery of an issue has moved for that long either, its due pending
-    deliveries lost their task messages and are enqueued again (a second task for
-    a delivery is harmless: claims are conditional). Sending issues with nothing
-    left open are finished.
+    Deliveries in 'sending' whose lease ran out go back to pending (their message may
+    have been on the wire: the one possible duplicate per dead pool child, sent again
+    with its first Message-ID). Due pending deliveries whose lease ran out (or that
+    never got one: the enqueue after commit failed) are queued again in batches, each
+    with a fresh queued lease. A second task for a delivery is harmless: claims are
+    conditional. Sending issues with nothing left open are finished.
     """
     now = timezone.now()
-    cutoff = now - settings.NEWSLETTER_STALE_AFTER
-    stale = Delivery.objects.filter(
-        status=Delivery.Status.SENDING, claimed_at__lt=cutoff, issue__status=Issue.Status.SENDING
+    expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    reclaimed = Delivery.objects.filter(
+        expired, status=Delivery.Status.SENDING, issue__status=Issue.Status.SENDING
+    ).update(
+        status=Delivery.Status.PENDING,
+        claimed_at=None,
+        lease_until=None,
+        claimed_by="",
+        error="Claimed by a worker that stopped; sent again.",
+        updated_at=now,
     )
-    reclaimed_ids = list(stale.values_list("pk", flat=True))
-    reclaimed = 0
-    if reclaimed_ids:
-        reclaimed = Delivery.objects.filter(
-            pk__in=reclaimed_ids, status=Delivery.Status.SENDING, claimed_at__lt=cutoff
-        ).update(
-            status=Delivery.Status.PENDING,
-            claimed_at=None,
-            error="Claimed by a worker that stopped; sent again.",
-            updated_at=now,
-        )
     requeued = 0
     finished = 0
     for issue in Issue.objects.filter(status=Issue.Status.SENDING):
-        due = (
-            Delivery.objects.filter(issue_id=issue.pk, status=Delivery.Status.PENDING)
+        if issue.relay_retry_at is not None and issue.relay_retry_at > now:
+            continue  # paused for the relay: its batch tasks come back by themselves
+        ids = list(
+            Delivery.objects.filter(expired, issue_id=issue.pk, status=Delivery.Status.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        # While workers are visibly getting through the queue, leave the queued tasks
-        # alone and only hand back what a dead worker held; once activity stops, any
-        # delivery still pending lost its task and is queued again.
-        progressing = (
-            Delivery.objects.filter(issue_id=issue.pk, updated_at__gte=cutoff)
-            .exclude(pk__in=reclaimed_ids)
-            .exists()
-        )
-        if progressing:
-            due = due.filter(pk__in=reclaimed_ids)
-        else:
-            due = due.filter(Q(updated_at__lt=cutoff) | Q(pk__in=reclaimed_ids))
-        ids = list(due.values_list("pk", flat=True))
         if ids:
             size = settings.NEWSLETTER_BATCH_SIZE
             batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-            # Touch them so the next sweep leaves them to the tasks just queued.
-            Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
-                updated_at=now
-            )
             transaction.on_commit(
                 lambda issue_id=issue.pk, batches=batches: enqueue_batches(
                     issue_id=issue_id, batches=batches

@@ -11,7 +11,7 @@ from django.utils import timezone
 from newsletters import rendering
 from newsletters.models import Delivery, Subscriber
 from newsletters.sending import batch as sending
-from newsletters.sending import mime
+from newsletters.sending import claims, mime
 from newsletters.sending.batch import send_batch
 from newsletters.sending.deliveries import finish_issue_if_done
 from newsletters.sending.sweeper import requeue_stale_deliveries
@@ -184,7 +184,10 @@ def test_each_delivery_is_marked_sent_before_the_next_message_goes(issue, smtp_s
         seen.append(dict(Delivery.objects.values_list("pk", "status")))
         return result
 
-    with mock.patch.object(sending, "mark_sent_and_claim", spy):
+    with (
+        mock.patch.object(sending, "mark_sent_and_claim", spy),
+        mock.patch.object(claims, "mark_sent_and_claim", spy),
+    ):
         send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
     first, second, third = (d.pk for d in deliveries)
     # Before each send only the delivery being sent is 'sending'; earlier ones are sent.
@@ -214,8 +217,9 @@ def test_delivery_swept_back_after_a_crash_is_resent_with_the_same_message_id(
     [delivery] = sending_issue_with(active(1), issue)
     # A worker claimed it, recorded the Message-ID it was sending with, and died.
     sending.mark_sent_and_claim(sent=None, claim_id=delivery.pk, claim_message_id="<x@y.z>")
-    Delivery.objects.filter(pk=delivery.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
-    settings.NEWSLETTER_STALE_AFTER = timedelta(minutes=10)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
     requeue_stale_deliveries()
     send_batch(issue_id=issue.pk, delivery_ids=[delivery.pk])
     delivery.refresh_from_db()

@@ -1,8 +1,8 @@
 """Crash safety: SIGKILL a worker in the middle of a send, start a new one, and check
-that everyone got the issue and (almost) nobody got it twice."""
+that, with the default lease and sweep timings, everyone has the issue within 90 s of the
+new worker starting and (almost) nobody got it twice."""
 
 import time
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -21,7 +21,8 @@ pytestmark = [
 ]
 
 RECIPIENTS = 2000
-STALE_SECONDS = 5
+# What beat does by default (digest/settings.py: sweep-stale-deliveries).
+SWEEP_EVERY_SECONDS = 30
 
 
 @pytest.fixture
@@ -31,14 +32,12 @@ def celery_worker_env(smtp_sink):
         "NEWSLETTER_BATCH_SIZE": "100",
         # Throttled so the kill lands mid-send.
         "NEWSLETTER_RATE_LIMIT": "200",
-        "NEWSLETTER_STALE_AFTER_SECONDS": str(STALE_SECONDS),
     }
 
 
 def test_worker_killed_mid_send_then_restarted_reaches_everyone_once(
     settings, smtp_sink, celery_worker_process
 ):
-    settings.NEWSLETTER_STALE_AFTER = timedelta(seconds=STALE_SECONDS)
     now = timezone.now()
     Subscriber.objects.bulk_create(
         Subscriber(
@@ -66,15 +65,19 @@ def test_worker_killed_mid_send_then_restarted_reaches_everyone_once(
     assert 0 < at_kill["sent"] < RECIPIENTS, "the kill must land in the middle of the send"
 
     celery_worker_process.start()
-    deadline = time.monotonic() + 240
+    restarted = time.monotonic()
+    next_sweep = restarted
     while True:
         issue.refresh_from_db()
         if issue.status == Issue.Status.SENT:
             break
-        assert time.monotonic() < deadline, f"not finished: {delivery_counts(issue)}"
-        # What beat would do every few minutes: pick up what the dead worker held.
-        requeue_stale_deliveries()
-        time.sleep(1)
+        assert time.monotonic() - restarted < 90, f"not finished: {delivery_counts(issue)}"
+        if time.monotonic() >= next_sweep:
+            # What beat does every 30 s: take over what the dead worker held.
+            requeue_stale_deliveries()
+            next_sweep += SWEEP_EVERY_SECONDS
+        time.sleep(0.5)
+    print(f"everyone had the issue {time.monotonic() - restarted:.0f} s after the restart")
 
     counts = smtp_sink.recipient_counts()
     expected = {f"crash{n}@example.org" for n in range(RECIPIENTS)}
