@@ -1,4 +1,4 @@
-"""Top-level URLs: the admin, crawler files, subscriptions, and the reader site."""
+"""Top-level URLs: the admin, crawler files, subscriptions, ESP webhooks, the reader site."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -7,12 +7,15 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from digest.core.health import healthz, robots_txt
+from newsletters.sending.esp_events import esp_webhook_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("healthz", healthz, name="healthz"),
     path("", include("newsletters.subscribers.urls")),
+    # django-anymail's per-ESP tracking webhooks: /webhooks/anymail/<esp>/tracking/
+    path("webhooks/anymail/", include((esp_webhook_urlpatterns(), "anymail"))),
     path("", include("digest.site.urls")),
 ]
 

@@ -12,3 +12,5 @@ class NewslettersConfig(AppConfig):
     def ready(self) -> None:
         # Registers the app's tasks, so services can enqueue them by name.
         import_module(f"{self.name}.tasks")
+        # Connects the anymail tracking signal (ESP bounce and complaint webhooks).
+        import_module(f"{self.name}.sending.esp_events")
