@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0003_issue_relay_pause'),
+        ('newsletters', '0004_issue_relay_pause'),
     ]
 
     operations = [
