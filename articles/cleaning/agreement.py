@@ -10,7 +10,9 @@ the balanced body has is *disputed*, and is put back where it sat when
 - it sits at an edge but inside the element the publisher itself marks as the article
   body (schema.org ``itemprop="articleBody"``),
 
-and it is not a table (precision mode drops link-heavy tables on purpose).
+and it is not a table (precision mode drops link-heavy tables on purpose). Where
+precision mode kept a paragraph but dropped words from it (the text of a link), the
+balanced version of that paragraph is taken instead.
 
 Page furniture (``articles.cleaning.furniture``) is removed afterwards from the merged
 body either way.
@@ -28,6 +30,9 @@ from articles.cleaning.furniture import block_text
 _WORD = re.compile(r"\w+")
 # Blocks precision mode drops on purpose (tables of links, stats boxes) stay dropped.
 NEVER_RESTORED = frozenset({"table"})
+# A block whose words all appear, in order, in a balanced block at most twice as long
+# is that paragraph with words lost (link text precision mode dropped).
+SAME_SHARE = 0.5
 
 
 def _key(text: str) -> str:
@@ -45,6 +50,34 @@ def _blocks(container: etree._Element) -> list[etree._Element]:
     return [child for child in container if isinstance(child.tag, str)]
 
 
+def _swap_fuller(
+    ours: list,
+    their_keys: list[str],
+    theirs: list,
+    start: int,
+    end: int,
+    other_start: int,
+    our_keys: list[str],
+) -> int:
+    """Where a replaced block of ours is the same paragraph as the balanced one but with
+    words missing (precision mode drops link text inside a paragraph), take the balanced
+    block in its place. Returns the first balanced block not used so."""
+    while start < end and other_start < len(theirs):
+        mine, fuller = our_keys[start].split(), their_keys[other_start].split()
+        matcher = difflib.SequenceMatcher(a=mine, b=fuller, autojunk=False)
+        shared = sum(size for _a, _b, size in matcher.get_matching_blocks())
+        # Ours is the fuller one with words left out, and most of it.
+        if len(fuller) <= len(mine) or shared < len(mine) or len(mine) < SAME_SHARE * len(fuller):
+            break
+        block = theirs[other_start]
+        block.tail = ours[start].tail
+        ours[start].addprevious(block)
+        ours[start].getparent().remove(ours[start])
+        ours[start] = block
+        start, other_start = start + 1, other_start + 1
+    return other_start
+
+
 def merge_opinions(
     precise: etree._Element, balanced: etree._Element, *, marked_text: str = ""
 ) -> list[str]:
@@ -56,9 +89,11 @@ def merge_opinions(
     matcher = difflib.SequenceMatcher(a=our_keys, b=their_keys, autojunk=False)
     operations = matcher.get_opcodes()
     restored: list[str] = []
-    for position, (operation, _start, end, other_start, other_end) in enumerate(operations):
+    for position, (operation, start, end, other_start, other_end) in enumerate(operations):
         if operation not in ("insert", "replace"):
             continue
+        if operation == "replace":
+            other_start = _swap_fuller(ours, their_keys, theirs, start, end, other_start, our_keys)
         inner = 0 < position < len(operations) - 1
         candidates = theirs[other_start:other_end]
         keep = [

@@ -48,3 +48,34 @@ def test_tables_precision_dropped_are_not_put_back():
     balanced = body("<p>One.</p>", "<table><tr><td>Player</td></tr></table>", "<p>Two.</p>")
 
     assert merge_opinions(precise, balanced) == []
+
+
+def test_paragraph_precision_kept_without_its_link_text_is_taken_whole():
+    precise = body("<p>One.</p>", "<p>The insider reported that for his role.</p>", "<p>Two.</p>")
+    balanced = body(
+        "<p>One.</p>",
+        "<p>The insider reported that <a href='/x'>the league will fine him</a> for his role.</p>",
+        "<p>Two.</p>",
+    )
+
+    merge_opinions(precise, balanced)
+
+    assert texts(precise) == [
+        "One.",
+        "The insider reported that the league will fine him for his role.",
+        "Two.",
+    ]
+
+
+def test_a_different_paragraph_is_not_taken_for_a_fuller_one():
+    precise = body("<p>One.</p>", "<p>Short line here.</p>", "<p>Two.</p>")
+    balanced = body("<p>One.</p>", "<p>Another paragraph entirely, longer.</p>", "<p>Two.</p>")
+
+    merge_opinions(precise, balanced)
+
+    assert texts(precise) == [
+        "One.",
+        "Short line here.",
+        "Another paragraph entirely, longer.",
+        "Two.",
+    ]
