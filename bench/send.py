@@ -1,6 +1,7 @@
 """Benchmark: the whole sending pipeline against a plain smtplib loop.
 
     .venv/bin/python bench/send.py [--subscribers 10000] [--small 1000] [--batch-size 100]
+        [--connections 4] [--latency-ms 20] [--latency-messages 1000]
 
 Both send to the same SMTP sink on loopback (aiosmtpd in its own process, counting
 messages and discarding them). The pipeline is what a worker does, run with eager
@@ -9,7 +10,9 @@ message, claim / send / mark sent per delivery over one connection per batch. Th
 plain loop sends one pre-rendered message with smtplib over one connection. Peak
 memory (the process's maximum RSS) is read before sending, after a send to --small
 recipients and after a send to --subscribers: flat means it does not grow with the
-audience.
+audience. A second figure sends --latency-messages to a sink that waits --latency-ms
+before answering each message: the pipeline over --connections SMTP connections per batch
+(NEWSLETTER_SMTP_CONNECTIONS) against the plain loop over one.
 
 Runs on a throwaway test database (test_<name> on PostgreSQL, in memory on SQLite).
 """
@@ -30,8 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
 
 
-def run_sink(port: int, ready, counter) -> None:
-    """An SMTP server that accepts and counts messages, keeping none of them."""
+def run_sink(port: int, ready, counter, delay: float = 0.0) -> None:
+    """An SMTP server that accepts and counts messages, keeping none of them; with
+    ``delay`` it waits that long before answering each message (a relay's latency),
+    serving every connection at once meanwhile."""
+    import asyncio
     import logging
 
     from aiosmtpd.controller import Controller
@@ -40,6 +46,8 @@ def run_sink(port: int, ready, counter) -> None:
 
     class Counting:
         async def handle_DATA(self, server, session, envelope):
+            if delay:
+                await asyncio.sleep(delay)
             with counter.get_lock():
                 counter.value += 1
             return "250 OK"
@@ -67,6 +75,11 @@ def main() -> None:
         action="store_true",
         help="NEWSLETTER_SYNCHRONOUS_COMMIT=0: do not wait for PostgreSQL's disk flush",
     )
+    parser.add_argument(
+        "--connections", type=int, default=4, help="NEWSLETTER_SMTP_CONNECTIONS (per batch)"
+    )
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="the slow sink's wait")
+    parser.add_argument("--latency-messages", type=int, default=1_000)
     args = parser.parse_args()
 
     port = free_port()
@@ -75,6 +88,15 @@ def main() -> None:
     sink = multiprocessing.Process(target=run_sink, args=(port, ready, counter), daemon=True)
     sink.start()
     ready.wait(10)
+    slow_port = free_port()
+    slow_ready = multiprocessing.Event()
+    slow_sink = multiprocessing.Process(
+        target=run_sink,
+        args=(slow_port, slow_ready, counter, args.latency_ms / 1000),
+        daemon=True,
+    )
+    slow_sink.start()
+    slow_ready.wait(10)
 
     import django
 
@@ -96,6 +118,7 @@ def main() -> None:
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.NEWSLETTER_BATCH_SIZE = args.batch_size
     settings.NEWSLETTER_RATE_LIMIT = 0
+    settings.NEWSLETTER_SMTP_CONNECTIONS = args.connections
     settings.NEWSLETTER_SYNCHRONOUS_COMMIT = not args.async_commit
     settings.DEBUG = False  # as in production: no query log kept in memory
     app.conf.task_always_eager = True
@@ -109,6 +132,7 @@ def main() -> None:
     try:
         print(
             f"database: {connection.vendor}, batch size {args.batch_size}, "
+            f"{args.connections} SMTP connections per batch, "
             f"synchronous commit: {settings.NEWSLETTER_SYNCHRONOUS_COMMIT}"
         )
         number = iter(range(1, 1_000))
@@ -152,7 +176,7 @@ def main() -> None:
             assert counter.value - before == total
             return elapsed
 
-        def plain_loop(total: int) -> float:
+        def plain_loop(total: int, port: int = port) -> float:
             issue = Issue.objects.order_by("-number").first()
             rendered = render_issue_email(issue=issue)
             subscriber = Subscriber.objects.first()
@@ -212,6 +236,17 @@ def main() -> None:
                 for name, used in cpu_used.items()
             )
         )
+        latency_n = min(args.latency_messages, n)
+        settings.EMAIL_PORT = slow_port
+        restrict_audience(latency_n)
+        slow_pipeline = pipeline(latency_n)
+        slow_plain = plain_loop(latency_n, port=slow_port)
+        print(
+            f"relay with {args.latency_ms:.0f} ms per message, {latency_n} messages: pipeline "
+            f"with {args.connections} connections {latency_n / slow_pipeline:.0f} msg/s, "
+            f"plain loop (one connection) {latency_n / slow_plain:.0f} msg/s, "
+            f"ratio {slow_plain / slow_pipeline:.1f}x"
+        )
         print(
             f"load:        {os.getloadavg()[0]:.1f} (1-minute load average on "
             f"{os.cpu_count()} CPUs)"
@@ -219,6 +254,7 @@ def main() -> None:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         sink.terminate()
+        slow_sink.terminate()
 
 
 if __name__ == "__main__":

@@ -189,6 +189,9 @@ try:
     # Messages per SMTP connection: big enough to amortise the handshake, small enough
     # that a crash re-examines few in-flight deliveries.
     NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 100, minimum=1)
+    # SMTP connections one batch sends over at once (a thread each, PostgreSQL only):
+    # a relay with real latency per message is kept busy instead of waited for.
+    NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 4, minimum=1)
     # Messages per second across one worker; 0 means unlimited.
     NEWSLETTER_RATE_LIMIT = env_float("NEWSLETTER_RATE_LIMIT", 0.0, minimum=0.0)
     # Permanent failures before a subscriber is marked bounced.

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import BadHeaderError
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -66,6 +68,15 @@ class BatchResult:
     retry_in: float = 0.0
     # The relay failed: the send is paused, nobody was charged an attempt.
     paused: bool = False
+
+    def merge(self, other: BatchResult) -> None:
+        """Add what another lane of the same batch did."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.retry_ids.extend(other.retry_ids)
+        self.retry_in = max(self.retry_in, other.retry_in)
+        self.paused = self.paused or other.paused
 
 
 # ------------------------------------------------------------------- sending
@@ -150,17 +161,63 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         result.retry_in = max(result.retry_in, paused_for)
         result.paused = True
         return result
+    topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
+    lanes = _lane_count(len(deliveries))
+    if lanes == 1:
+        _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
+        return result
+    # Several SMTP connections at once, one thread each: a relay with real latency per
+    # message is then kept busy. Every lane claims and marks its own deliveries.
+    chunks = [deliveries[i::lanes] for i in range(lanes)]
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="smtp-lane") as pool:
+        futures = [
+            pool.submit(_lane_in_thread, issue=issue, deliveries=chunk, topics=topics)
+            for chunk in chunks
+        ]
+        parts = [future.result() for future in futures]
+    for part in parts:
+        result.merge(part)
+    return result
+
+
+def _lane_count(deliveries: int) -> int:
+    """How many connections this batch uses at once: ``NEWSLETTER_SMTP_CONNECTIONS``, but
+    one on SQLite (one writer at a time) or inside a transaction (threads would not see
+    its rows)."""
+    lanes = max(1, min(settings.NEWSLETTER_SMTP_CONNECTIONS, deliveries))
+    if lanes > 1 and (db_connection.vendor != "postgresql" or db_connection.in_atomic_block):
+        return 1
+    return lanes
+
+
+def _lane_in_thread(*, issue: Issue, deliveries: list[Delivery], topics) -> BatchResult:
+    result = BatchResult()
+    try:
+        _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
+    finally:
+        db_connection.close()  # this thread's own connection
+    return result
+
+
+def _send_lane(
+    result: BatchResult,
+    *,
+    issue: Issue,
+    deliveries: list[Delivery],
+    topics: dict[int, frozenset[int]],
+) -> None:
+    """Send ``deliveries`` in order over one connection (see ``send_batch``)."""
+    issue_id = issue.pk
     owner = worker_name()
     batch_ids = [d.pk for d in deliveries]
     take_lease(batch_ids, owner=owner)
     renew_at = time.monotonic() + renew_every()
-    topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
     connection = newsletter_connection()
     try:
         connection.open()
     except Exception as error:  # noqa: BLE001 - whatever stops the connection is the relay's
         _pause(result, issue_id=issue_id, ids=[d.pk for d in deliveries], error=error)
-        return result
+        return
     # The delivery whose message went out last, until its "sent" is written (with the
     # next claim, or at the end): moments after its message, so a crash in between
     # leaves at most that one message to go twice.
@@ -251,7 +308,6 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         if relaxed:
             restore_commits()
         _close_quietly(connection)
-    return result
 
 
 def _pause(result: BatchResult, *, issue_id: int, ids: list[int], error: BaseException) -> None:

@@ -17,6 +17,7 @@ from newsletters.sending.deliveries import finish_issue_if_done
 from newsletters.sending.sweeper import requeue_stale_deliveries
 from tests.factories import (
     ArticleFactory,
+    IssueFactory,
     IssueItemFactory,
     TopicFactory,
 )
@@ -236,3 +237,32 @@ def test_recipient_whose_message_cannot_be_built_fails_alone(issue, smtp_sink):
     assert (result.sent, result.failed) == (1, 1)
     assert [m.recipients for m in smtp_sink.messages] == [[good.email]]
     assert "Message not built" in Delivery.objects.get(subscriber=bad).error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batch_sends_over_several_connections_at_once_on_postgresql(smtp_sink, settings):
+    settings.NEWSLETTER_SMTP_CONNECTIONS = 4
+    issue = IssueFactory(number=77, title="Lanes")
+    IssueItemFactory(issue=issue)
+    deliveries = sending_issue_with(active(12), issue)
+    smtp_sink.delay = 0.05
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed) == (12, 0)
+    assert smtp_sink.connections() == 4
+    assert sorted(smtp_sink.recipient_counts().values()) == [1] * 12
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(set(Delivery.objects.values_list("message_id", flat=True))) == 12
+
+
+def test_one_connection_inside_a_transaction(issue, smtp_sink, settings):
+    # (And on SQLite, which takes one writer at a time.)
+    settings.NEWSLETTER_SMTP_CONNECTIONS = 4
+    deliveries = sending_issue_with(active(6), issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert result.sent == 6
+    assert smtp_sink.connections() == 1
