@@ -230,6 +230,9 @@ try:
     # sends; a *database* crash may forget the last ~0.6 s of "sent" marks, so those
     # messages could go twice). Worker crashes are safe either way.
     NEWSLETTER_SYNCHRONOUS_COMMIT = env_bool("NEWSLETTER_SYNCHRONOUS_COMMIT", True)
+    # --- audience: imports, click reports
+    # Largest subscriber CSV an import reads (a 100,000-row Mailchimp export is ~30 MB).
+    SUBSCRIBER_IMPORT_MAX_BYTES = env_int("SUBSCRIBER_IMPORT_MAX_MB", 64, minimum=1) * 1024 * 1024
 
     # ------------------------------------------------------------- fetching
     FETCH_ALLOW_PRIVATE_NETWORKS = env_bool("FETCH_ALLOW_PRIVATE_NETWORKS", False)

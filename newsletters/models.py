@@ -207,6 +207,7 @@ class Subscriber(TimestampedModel):
         COMPLAINED = "complained", "Complained"
 
     email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True, help_text="As given, e.g. by an import.")
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
