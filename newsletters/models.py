@@ -252,7 +252,10 @@ class Delivery(TimestampedModel):
         FAILED = "failed", "Failed"
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    # Null once the subscriber was erased: the row stays, anonymous, for the issue's counts.
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -285,3 +288,4 @@ class Delivery(TimestampedModel):
 
     def __str__(self) -> str:
         return f"#{self.issue_id} → {self.subscriber_id} ({self.status})"
+
