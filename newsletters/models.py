@@ -289,3 +289,23 @@ class Delivery(TimestampedModel):
     def __str__(self) -> str:
         return f"#{self.issue_id} → {self.subscriber_id} ({self.status})"
 
+
+class WelcomeEmail(TimestampedModel):
+    """The email a subscriber gets once they confirm; none is sent while it is empty.
+
+    One row (the admin allows no second). Subject and bodies may use {{ name }},
+    {{ email }}, {{ latest_issue_title }}, {{ latest_issue_url }}, {{ preferences_url }}
+    and {{ unsubscribe_url }}, and {% if %}.
+    """
+
+    subject = models.CharField(max_length=200, blank=True, help_text="Empty: no welcome email.")
+    html = models.TextField(blank=True, help_text="The HTML body.")
+    text = models.TextField(
+        blank=True, help_text="The plain-text body (made from the HTML if empty)."
+    )
+
+    class Meta:
+        verbose_name = "welcome email"
+
+    def __str__(self) -> str:
+        return self.subject or "Welcome email (off)"

@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, BoilerplateSighting, StoryGroup
-from newsletters.models import Delivery, Issue, IssueItem, IssueRevision, IssueStatusChange
+from newsletters.models import (
+    Delivery,
+    Issue,
+    IssueItem,
+    IssueRevision,
+    IssueStatusChange,
+    WelcomeEmail,
+)
 from tests.factories import (
     ArticleFactory,
     DeliveryFactory,
@@ -43,6 +50,7 @@ CHANGELIST_QUERIES = {
     "IssueItem": 6,
     "Subscriber": 6,
     "Delivery": 6,
+    "WelcomeEmail": 5,
 }
 
 
@@ -92,6 +100,8 @@ def fill(rows: int) -> None:
             status=Delivery.Status.SENT,
             sent_at=timezone.now(),
         )
+    # The admin keeps one welcome email; the list must still scale if there were more.
+    WelcomeEmail.objects.bulk_create(WelcomeEmail(subject=f"Welcome {n}") for n in range(rows))
 
 
 def test_every_model_of_both_apps_is_in_the_admin():

@@ -2,9 +2,9 @@
 
 ``issues`` (the issue page, with its buttons in ``issue_actions`` and ``previews``),
 ``inlines`` (its sections), ``forms``, ``progress`` (send counts), ``items``, ``history``,
-``subscribers`` and ``deliveries``.
+``subscribers`` (with ``subscriber_tools``), ``deliveries`` and ``welcome``.
 """
 
-from newsletters.admin import deliveries, history, issues, items, subscribers
+from newsletters.admin import deliveries, history, issues, items, subscribers, welcome
 
-__all__ = ["deliveries", "history", "issues", "items", "subscribers"]
+__all__ = ["deliveries", "history", "issues", "items", "subscribers", "welcome"]

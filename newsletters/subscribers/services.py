@@ -29,9 +29,10 @@ from django.utils.crypto import constant_time_compare
 from articles.models import Topic
 from digest.core import ratelimit
 from digest.core.links import absolute_url
-from digest.core.queue import enqueue
+from digest.core.queue import enqueue, enqueue_on_commit
 from newsletters.models import Subscriber
 from newsletters.subscribers.tokens import InvalidToken, Purpose, make_token, read_token
+from newsletters.welcome import send_welcome_email
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ def send_subscriber_email(*, subscriber: Subscriber, kind: str) -> None:
         send_confirmation_email(subscriber=subscriber)
     elif kind == "already_subscribed":
         send_already_subscribed_email(subscriber=subscriber)
+    elif kind == "welcome":
+        send_welcome_email(subscriber=subscriber)
     else:
         raise ValueError(f"unknown subscriber email {kind!r}")
 
@@ -253,6 +256,8 @@ def confirm_subscription(*, token: str) -> Confirmation:
         updated_at=now,
     )
     subscriber.refresh_from_db()
+    if changed:  # only the call that confirmed: a second click welcomes nobody twice
+        enqueue_on_commit(SUBSCRIBER_EMAIL_TASK, subscriber_id=subscriber.pk, kind="welcome")
     outcome = ConfirmOutcome.CONFIRMED if changed else ConfirmOutcome.ALREADY_ACTIVE
     return Confirmation(subscriber=subscriber, outcome=outcome)
 
