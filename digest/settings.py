@@ -233,6 +233,15 @@ try:
     # --- audience: imports, click reports
     # Largest subscriber CSV an import reads (a 100,000-row Mailchimp export is ~30 MB).
     SUBSCRIBER_IMPORT_MAX_BYTES = env_int("SUBSCRIBER_IMPORT_MAX_MB", 64, minimum=1) * 1024 * 1024
+    # Links in issues go through /r/<token>, counting one click per delivery and link
+    # (no IP, no user agent kept). 0: links go straight to their target.
+    NEWSLETTER_CLICK_TRACKING = env_bool("NEWSLETTER_CLICK_TRACKING", True)
+    # A 1x1 image that reports when a message is displayed. Off by default: it tells the
+    # sender when and how often someone reads, which readers do not expect; mail clients
+    # that preload images (Apple Mail) make the figure unreliable anyway.
+    NEWSLETTER_OPEN_TRACKING = env_bool("NEWSLETTER_OPEN_TRACKING", False)
+    # Clicks this soon after a delivery are a mail filter scanning links, not a reader.
+    NEWSLETTER_SCANNER_WINDOW_SECONDS = env_int("NEWSLETTER_SCANNER_WINDOW_SECONDS", 10, minimum=0)
 
     # ------------------------------------------------------------- fetching
     FETCH_ALLOW_PRIVATE_NETWORKS = env_bool("FETCH_ALLOW_PRIVATE_NETWORKS", False)

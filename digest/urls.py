@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("newsletters.subscribers.urls")),
     # django-anymail's per-ESP tracking webhooks: /webhooks/anymail/<esp>/tracking/
     path("webhooks/anymail/", include((esp_webhook_urlpatterns(), "anymail"))),
+    path("", include("newsletters.click_urls")),
     path("", include("digest.site.urls")),
 ]
 

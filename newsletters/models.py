@@ -309,3 +309,63 @@ class WelcomeEmail(TimestampedModel):
 
     def __str__(self) -> str:
         return self.subject or "Welcome email (off)"
+
+
+class IssueLink(models.Model):
+    """A link an issue's email carries (a story, the letter's links, the web copy); the
+    click redirect sends readers only to these."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=2000)
+    item = models.ForeignKey(
+        IssueItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="links"
+    )
+    section = models.CharField(
+        max_length=10, blank=True, help_text="radar, reading, events, letter or other."
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order of first appearance.")
+
+    class Meta:
+        ordering = ["issue", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "url"], name="issue_link_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Click(models.Model):
+    """The first time one delivery's reader (or a link scanner) followed one link. No IP
+    address and no user agent is kept."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="clicks")
+    link = models.ForeignKey(IssueLink, on_delete=models.CASCADE, related_name="clicks")
+    is_scanner = models.BooleanField(
+        default=False, help_text="A link scanner or preview bot, counted apart from readers."
+    )
+    clicked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-clicked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "link", "is_scanner"], name="click_once_per_delivery_link"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} → {self.link_id}"
+
+
+class Open(models.Model):
+    """The first time a delivery's tracking pixel was loaded (only with open tracking on)."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="open")
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} opened"

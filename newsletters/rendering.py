@@ -30,6 +30,7 @@ from articles.cleaning.sanitising import html_to_text, plain_text
 from articles.models import ArticleTopic, Topic
 from articles.timezones import format_duration, format_zoned_times
 from digest.core.links import absolute_url, is_web_url
+from newsletters.clicks import click_url, open_pixel_url
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.sections import IssueSection, issue_sections
 from newsletters.models import Issue, IssueItem, Subscriber
@@ -57,6 +58,8 @@ class RenderedIssue:
     # indexes are placeholder names.
     html_parts: tuple[str, ...] = field(repr=False)
     text_parts: tuple[str, ...] = field(repr=False)
+    # Tracked links (``newsletters.link_tracking``): placeholder name → original URL.
+    links: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,18 @@ def subscriber_links(*, subscriber: Subscriber) -> dict[str, str]:
     }
 
 
+OPEN_PIXEL = "open_pixel"
+
+
+def _link_values(links: dict[str, str], delivery_id: int | None) -> dict[str, str]:
+    if delivery_id is None:
+        return dict(links)
+    return {
+        name: click_url(delivery_id=delivery_id, link_id=int(name.removeprefix("link-")))
+        for name in links
+    }
+
+
 def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
     filled = list(parts)
     for index in range(1, len(filled), 2):
@@ -274,11 +289,31 @@ def unsaved_recipient(*, email: str) -> Subscriber:
     return Subscriber(pk=0, email=email, token_key="unsaved")  # noqa: S106 - not a secret
 
 
-def personalise(*, rendered: RenderedIssue, subscriber: Subscriber) -> PersonalMessage:
-    """Fill ``subscriber``'s own links into ``rendered``; no query, no template."""
+def link_placeholder(link_id: int) -> str:
+    """The placeholder name of a tracked link in a rendered issue's parts."""
+    return f"link-{link_id}"
+
+
+def personalise(
+    *, rendered: RenderedIssue, subscriber: Subscriber, delivery_id: int | None = None
+) -> PersonalMessage:
+    """Fill ``subscriber``'s own links into ``rendered``; no query, no template.
+
+    Tracked links become this delivery's signed ``/r/`` links (or, without a delivery,
+    as for a test copy, their own URLs again); an open pixel only with a delivery.
+    """
     links = subscriber_links(subscriber=subscriber)
     text_values = {name: links[name] for name in PLACEHOLDER_NAMES}
+    if rendered.links:
+        text_values.update(_link_values(rendered.links, delivery_id))
     html_values = {name: html_lib.escape(value) for name, value in text_values.items()}
+    if delivery_id is not None and OPEN_PIXEL in rendered.html_parts:
+        html_values[OPEN_PIXEL] = (
+            f'<img src="{html_lib.escape(open_pixel_url(delivery_id=delivery_id))}" width="1" '
+            'height="1" alt="" style="display:block;border:0">'
+        )
+    else:
+        html_values[OPEN_PIXEL] = ""
     mailto = (
         f"mailto:{settings.UNSUBSCRIBE_MAILTO}"
         f"?subject={quote('unsubscribe-' + links['unsubscribe_token'])}"

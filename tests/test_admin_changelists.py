@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from articles.models import Article, BoilerplateSighting, StoryGroup
 from newsletters.models import (
+    Click,
     Delivery,
     Issue,
     IssueItem,
+    IssueLink,
     IssueRevision,
     IssueStatusChange,
+    Open,
     WelcomeEmail,
 )
 from tests.factories import (
@@ -51,6 +54,9 @@ CHANGELIST_QUERIES = {
     "Subscriber": 6,
     "Delivery": 6,
     "WelcomeEmail": 5,
+    "IssueLink": 6,
+    "Click": 6,
+    "Open": 5,
 }
 
 
@@ -94,12 +100,15 @@ def fill(rows: int) -> None:
         IssueRevision.objects.create(
             issue=issue, summary="changed letter", snapshot={"issue": {}, "items": []}
         )
-        DeliveryFactory(
+        delivery = DeliveryFactory(
             issue=issue,
             subscriber=SubscriberFactory(active=True, topics=[topics[index]]),
             status=Delivery.Status.SENT,
             sent_at=timezone.now(),
         )
+        link = IssueLink.objects.create(issue=issue, url=f"https://example.org/{index}")
+        Click.objects.create(delivery=delivery, link=link)
+        Open.objects.create(delivery=delivery)
     # The admin keeps one welcome email; the list must still scale if there were more.
     WelcomeEmail.objects.bulk_create(WelcomeEmail(subject=f"Welcome {n}") for n in range(rows))
 

@@ -2,9 +2,10 @@
 
 ``issues`` (the issue page, with its buttons in ``issue_actions`` and ``previews``),
 ``inlines`` (its sections), ``forms``, ``progress`` (send counts), ``items``, ``history``,
-``subscribers`` (with ``subscriber_tools``), ``deliveries`` and ``welcome``.
+``subscribers`` (with ``subscriber_tools``), ``deliveries``, ``welcome`` and ``clicks``
+(click reports).
 """
 
-from newsletters.admin import deliveries, history, issues, items, subscribers, welcome
+from newsletters.admin import clicks, deliveries, history, issues, items, subscribers, welcome
 
-__all__ = ["deliveries", "history", "issues", "items", "subscribers", "welcome"]
+__all__ = ["clicks", "deliveries", "history", "issues", "items", "subscribers", "welcome"]

@@ -246,7 +246,9 @@ def _send_lane(
             message_id = delivery.message_id or make_msgid(domain=message_id_domain())
             try:
                 email = build_email(
-                    message=personalise(rendered=rendered, subscriber=subscriber),
+                    message=personalise(
+                        rendered=rendered, subscriber=subscriber, delivery_id=delivery.pk
+                    ),
                     message_id=message_id,
                     connection=connection,
                 )

@@ -19,6 +19,7 @@ from django.core.mail.message import (
     sanitize_address,
 )
 
+from newsletters.link_tracking import track_links
 from newsletters.models import Issue
 from newsletters.rendering import PersonalMessage, RenderedIssue, render_issue_email
 
@@ -34,6 +35,8 @@ def rendered_issue(*, issue: Issue, topic_ids: frozenset[int]) -> RenderedIssue:
         if len(_render_cache) >= _RENDER_CACHE_SIZE:
             _render_cache.clear()
         rendered = render_issue_email(issue=issue, topics=topic_ids)
+        if settings.NEWSLETTER_CLICK_TRACKING:
+            rendered = track_links(rendered=rendered, issue=issue)
         _render_cache[key] = rendered
     return rendered
 
