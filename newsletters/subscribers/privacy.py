@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from newsletters.models import Delivery, Subscriber
+from newsletters.models import Click, Delivery, Subscriber
 
 OPEN = (Delivery.Status.PENDING, Delivery.Status.SENDING)
 
@@ -25,12 +25,20 @@ def _when(moment) -> str | None:
 
 def subscriber_data(*, subscriber: Subscriber) -> dict[str, object]:
     """Everything stored about ``subscriber`` (a data-subject access request). Three
-    queries, whatever the number of issues."""
+    queries, whatever the number of issues and clicks."""
     deliveries = (
         Delivery.objects.filter(subscriber=subscriber)
         .select_related("issue")
         .order_by("issue__number")
     )
+    followed: dict[int, list[dict[str, object]]] = {}
+    clicks = (
+        Click.objects.filter(delivery__subscriber=subscriber, is_scanner=False)
+        .order_by("clicked_at")
+        .values_list("delivery_id", "link__url", "clicked_at")
+    )
+    for delivery_id, url, clicked_at in clicks:
+        followed.setdefault(delivery_id, []).append({"url": url, "at": _when(clicked_at)})
     return {
         "email": subscriber.email,
         "name": subscriber.name,
@@ -53,6 +61,7 @@ def subscriber_data(*, subscriber: Subscriber) -> dict[str, object]:
                 "title": delivery.issue.title,
                 "status": delivery.status,
                 "sent_at": _when(delivery.sent_at),
+                "links_followed": followed.get(delivery.pk, []),
             }
             for delivery in deliveries
         ],

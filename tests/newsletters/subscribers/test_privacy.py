@@ -7,7 +7,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from newsletters.models import Delivery, Subscriber
+from newsletters.models import Click, Delivery, IssueLink, Subscriber
 from newsletters.subscribers.privacy import erase_subscriber, subscriber_data
 from newsletters.subscribers.services import preferences_url
 from tests.factories import DeliveryFactory, IssueFactory, SubscriberFactory, TopicFactory
@@ -19,25 +19,23 @@ def test_subscriber_data_holds_consent_topics_and_deliveries(django_assert_max_n
     subscriber = SubscriberFactory(
         email="ada@example.org", name="Ada", active=True, topics=[TopicFactory(name="AI")]
     )
-    DeliveryFactory(
+    delivery = DeliveryFactory(
         issue=IssueFactory(number=7, title="Seven"),
         subscriber=subscriber,
         status=Delivery.Status.SENT,
         sent_at=timezone.now(),
     )
-    with django_assert_max_num_queries(2):
+    link = IssueLink.objects.create(issue=delivery.issue, url="https://a.example/")
+    Click.objects.create(delivery=delivery, link=link)
+    Click.objects.create(delivery=delivery, link=link, is_scanner=True)
+    with django_assert_max_num_queries(3):
         data = subscriber_data(subscriber=subscriber)
     assert data["email"] == "ada@example.org" and data["name"] == "Ada"
     assert data["topics"] == ["AI"]
     assert data["consent"]["source"] == "form" and data["consent"]["at"]
-    assert data["deliveries"] == [
-        {
-            "issue": 7,
-            "title": "Seven",
-            "status": "sent",
-            "sent_at": data["deliveries"][0]["sent_at"],
-        }
-    ]
+    (sent,) = data["deliveries"]
+    assert (sent["issue"], sent["title"], sent["status"]) == (7, "Seven", "sent")
+    assert [click["url"] for click in sent["links_followed"]] == ["https://a.example/"]
     json.dumps(data)  # JSON-ready as it is
 
 
