@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0004_subscriber_name'),
+        ('newsletters', '0006_subscriber_name'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0006_welcome_email'),
+        ('newsletters', '0008_welcome_email'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0005_delivery_subscriber_erasable'),
+        ('newsletters', '0007_delivery_subscriber_erasable'),
     ]
 
     operations = [
