@@ -212,6 +212,17 @@ try:
     # --- subscriptions & delivery
     # Subject: "<prefix> #209 – <title>".
     NEWSLETTER_SUBJECT_PREFIX = env_str("NEWSLETTER_SUBJECT_PREFIX", "Weekly")
+    # Every issue's footer names the publisher's postal address (CAN-SPAM requires one in
+    # bulk mail; Gmail and Yahoo look for a clear sender) and says why the reader gets it.
+    # Required with DEBUG off: `manage.py check --deploy` fails without them.
+    NEWSLETTER_POSTAL_ADDRESS = env_str(
+        "NEWSLETTER_POSTAL_ADDRESS",
+        "Digital Policy Weekly, 1 Example Street, 1200 Geneva, Switzerland" if DEBUG else "",
+    )
+    NEWSLETTER_REASON = env_str(
+        "NEWSLETTER_REASON",
+        f"You receive this because you subscribed to {SITE_NAME} at {SITE_URL}." if DEBUG else "",
+    )
     # Temporary (4xx) failures before a delivery is given up as failed.
     NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 6, minimum=1)
     # First retry delay after a temporary failure; doubles per attempt.
