@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, BoilerplateSighting, StoryGroup
-from newsletters.models import Delivery, Issue, IssueItem, IssueRevision, IssueStatusChange
+from newsletters.models import (
+    Delivery,
+    EmailImage,
+    Issue,
+    IssueItem,
+    IssueRevision,
+    IssueStatusChange,
+)
 from tests.factories import (
     ArticleFactory,
     DeliveryFactory,
@@ -43,6 +50,7 @@ CHANGELIST_QUERIES = {
     "IssueItem": 6,
     "Subscriber": 6,
     "Delivery": 6,
+    "EmailImage": 7,
 }
 
 
@@ -91,6 +99,13 @@ def fill(rows: int) -> None:
             subscriber=SubscriberFactory(active=True, topics=[topics[index]]),
             status=Delivery.Status.SENT,
             sent_at=timezone.now(),
+        )
+        EmailImage.objects.create(
+            key=f"{index:064x}",
+            source_url=f"https://img.example.org/{index}.png",
+            content=b"jpeg",
+            width=144,
+            height=96,
         )
 
 

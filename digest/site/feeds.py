@@ -10,11 +10,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from articles.cleaning.sanitising import sanitize_html
@@ -27,10 +27,16 @@ from newsletters.models import Issue
 FEED_ITEMS = 30
 
 
-def feed_articles(topic: Topic | None = None) -> QuerySet[Article]:
-    """The newest published articles for a feed, topics prefetched (two queries)."""
+def feed_articles(topic: Topic | None = None) -> list[Article]:
+    """The newest published stories for a feed, each story group once, with its other
+    reports as ``also_reported``; topics prefetched (three queries)."""
     articles = reader_queries.articles_for_topic(topic) if topic else reader_queries.article_list()
-    return articles.prefetch_related("topics").order_by("-published_at", "-id")[:FEED_ITEMS]
+    newest = (
+        reader_queries.one_per_story(articles)
+        .prefetch_related("topics")
+        .order_by("-published_at", "-id")[:FEED_ITEMS]
+    )
+    return reader_queries.attach_also_reported(list(newest))
 
 
 class ArticleItemsMixin:
@@ -40,7 +46,16 @@ class ArticleItemsMixin:
         return item.title
 
     def item_description(self, item: Article) -> str:
-        return sanitize_html(item.summary, base_url=item.canonical_url)
+        description = sanitize_html(item.summary, base_url=item.canonical_url)
+        also = getattr(item, "also_reported", [])
+        if also:
+            links = ", ".join(
+                f'<a href="{escape(settings.SITE_URL + other.get_absolute_url())}">'
+                f"{escape(other.source.name)}</a>"
+                for other in also
+            )
+            description += f"<p>Also reported by {links}.</p>"
+        return description
 
     def item_link(self, item: Article) -> str:
         return settings.SITE_URL + item.get_absolute_url()
@@ -76,7 +91,7 @@ class LatestArticlesFeed(ArticleItemsMixin, Feed):
     def description(self) -> str:
         return "The latest stories in digital policy, as they are filed."
 
-    def items(self) -> QuerySet[Article]:
+    def items(self) -> list[Article]:
         return feed_articles()
 
 
@@ -109,7 +124,7 @@ class TopicArticlesFeed(ArticleItemsMixin, Feed):
     def description(self, topic: Topic) -> str:
         return topic.description or f"The latest stories on {topic.name}."
 
-    def items(self, topic: Topic) -> QuerySet[Article]:
+    def items(self, topic: Topic) -> list[Article]:
         return feed_articles(topic)
 
 

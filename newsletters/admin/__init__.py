@@ -2,9 +2,9 @@
 
 ``issues`` (the issue page, with its buttons in ``issue_actions`` and ``previews``),
 ``inlines`` (its sections), ``forms``, ``progress`` (send counts), ``items``, ``history``,
-``subscribers`` and ``deliveries``.
+``subscribers``, ``deliveries`` and ``email_images``.
 """
 
-from newsletters.admin import deliveries, history, issues, items, subscribers
+from newsletters.admin import deliveries, email_images, history, issues, items, subscribers
 
-__all__ = ["deliveries", "history", "issues", "items", "subscribers"]
+__all__ = ["deliveries", "email_images", "history", "issues", "items", "subscribers"]

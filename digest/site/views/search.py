@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from articles.models import Topic
 from digest.core import ratelimit
+from digest.site import queries as reader_queries
 from digest.site import search as searching
 from digest.site.search import (
     SearchFilters,
@@ -22,16 +23,26 @@ from digest.site.search import (
 )
 
 SEARCH_RESULTS_PER_PAGE = 20
+# How the site shows dates (Django's "j M Y"), and the same with the month in full.
+_SITE_DATE_FORMATS = ("%d %b %Y", "%d %B %Y")
 
 
 def _parse_date(raw: str | None) -> tuple[date | None, bool]:
-    """A date from a YYYY-MM-DD field: (value, whether the reader's input was refused)."""
-    if not raw:
+    """A date as the site writes it ("3 Dec 2026", "3 December 2026") or ISO
+    ("2026-12-03"): (value, whether the reader's input was refused)."""
+    text = " ".join((raw or "").split())
+    if not text:
         return None, False
     try:
-        return date.fromisoformat(raw.strip()[:10]), False
+        return date.fromisoformat(text[:10]), False
     except ValueError:
-        return None, True
+        pass
+    for form in _SITE_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, form).date(), False
+        except ValueError:
+            continue
+    return None, True
 
 
 def _filters_query(filters: SearchFilters) -> str:
@@ -80,7 +91,9 @@ def search(request: HttpRequest) -> HttpResponse:
             page_number=request.GET.get("page"),
             per_page=SEARCH_RESULTS_PER_PAGE,
         )
-        results = [(article, snippet_for(article, query=query)) for article in page]
+        # One story group once, with its other outlets as "also reported by".
+        articles = reader_queries.fold_story_groups(list(page))
+        results = [(article, snippet_for(article, query=query)) for article in articles]
     return render(
         request,
         "site/search.html",
