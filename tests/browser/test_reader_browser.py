@@ -206,7 +206,14 @@ def test_reader_walks_home_topic_article_issue_search(
         assert chart.get_attribute("role") == "img"
         assert page.locator("svg.chart rect.chart-bar").count() == 12
         stories = page.locator(".two-column__main .story-card__title").all_inner_texts()
-        assert stories[0] == "Parliament's AI vote: what changes for model providers"
+        # The story two outlets reported is listed once, by its first report.
+        assert (
+            stories[0] == "European Parliament adopts the AI regulation after three years of talks"
+        )
+        assert "Parliament's AI vote: what changes for model providers" not in stories
+        assert (
+            "Also reported by Tech Ledger" in page.locator(".story-card__also").first.inner_text()
+        )
         assert "#209" in page.locator(".issue-mini-list").inner_text()
         check_page_basics(page, viewport)
         shoot(page, artifacts_dir, viewport, "2-topic")

@@ -108,6 +108,7 @@ def test_twelve_item_issue_stays_under_gmails_clipping_size(full_issue):
     message = _message(full_issue)
 
     size = len(message.html.encode("utf-8"))
+    print(f"12-item issue: HTML {size} bytes, text {len(message.text.encode())} bytes")
 
     assert size < GMAIL_CLIP_BYTES, f"{size} bytes"
     assert message.html.count('class="headline"') == 12 + 4 + 3
