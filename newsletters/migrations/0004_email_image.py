@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0002_editors_group'),
+        ('newsletters', '0003_compile_versions_revisions'),
     ]
 
     operations = [
