@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletters', '0003_compile_versions_revisions'),
+        ('newsletters', '0005_delivery_lease'),
     ]
 
     operations = [
