@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -239,6 +240,38 @@ class Article(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:article_detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+
+class ArticleSearch(models.Model):
+    """An article's search row: what newest-first candidate selection reads, and nothing more.
+
+    Filled and kept current only by PostgreSQL triggers on ``articles_article`` (migration
+    ``0007``): never written by Django. The row is narrow (id, date, source, a weighted
+    tsvector whose long values live out of line), so walking matches never touches the
+    article bodies. Empty on SQLite, which searches through its FTS5 table instead.
+    """
+
+    article = models.OneToOneField(
+        Article,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the delete trigger removes the row in the same statement
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True)
+    source_id = models.BigIntegerField()
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                F("published_at").desc(),
+                F("article_id").desc(),
+                name="articlesearch_newest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of article {self.article_id}"
 
 
 class ArticleTopic(models.Model):
