@@ -176,6 +176,9 @@ try:
     # Searches per minute from one address (0: no limit). Search is the one page that
     # always reaches the database, so it is the one worth protecting from scrapers.
     READER_SEARCH_PER_MINUTE = env_int("READER_SEARCH_PER_MINUTE", 60, minimum=0)
+    # Optional search engine (OpenSearch), http://host:9200/index-name; empty: the
+    # database searches (digest/site/search_engine.py).
+    SEARCH_ENGINE_URL = env_str("SEARCH_ENGINE_URL")
 
     # ---------------------------------------------------------------- email
     for _key, _value in email_config(

@@ -18,6 +18,7 @@ characters turned into ``<mark>`` tags, so nothing in an article can become mark
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from articles.models import Article, Source, Topic
 from articles.search_index import SEARCH_CONFIG
 from digest.site import search_postgres, search_sqlite
+from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
 from digest.site.search_query import ParsedQuery, Term, parse_query, to_fts5, to_websearch
 
 # Longer queries are cut: nobody types more, and the parser's work grows with length.
@@ -44,6 +46,8 @@ SNIPPET_WORDS = 35
 SORT_RELEVANCE = "relevance"
 SORT_NEWEST = "newest"
 SORTS = (SORT_RELEVANCE, SORT_NEWEST)
+
+logger = logging.getLogger(__name__)
 
 _MARK_START = "\ue000"
 _MARK_STOP = "\ue001"
@@ -155,6 +159,41 @@ class _OffsetResults:
         return self._rows(key.start or 0, (key.stop or 0) - (key.start or 0))
 
 
+class _EngineResults:
+    """One page of the search engine's hits for ``Paginator`` (its count comes along)."""
+
+    def __init__(self, engine: SearchEngine, parsed: ParsedQuery, filters, offset: int, limit):
+        self._engine, self._parsed, self._filters = engine, parsed, filters
+        self._first = (offset, limit)
+        self._pages: dict[tuple[int, int], object] = {}
+        self.exact = True
+        self.snippets: dict[int, str] = {}
+
+    def _hits(self, offset: int, limit: int):
+        if (offset, limit) not in self._pages:
+            hits = self._engine.search(
+                parsed=self._parsed,
+                filters=self._filters,
+                sort=self._filters.sort,
+                offset=offset,
+                limit=limit,
+            )
+            self._pages[(offset, limit)] = hits
+            self.exact, self.total = hits.exact, hits.total
+            self.snippets.update(hits.snippets)
+        return self._pages[(offset, limit)]
+
+    def count(self) -> int:
+        return self._hits(*self._first).total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[int]:
+        start = key.start or 0
+        return self._hits(start, (key.stop or 0) - start).ids
+
+
 def _requested_page(page_number) -> int:
     try:
         return max(1, int(page_number))
@@ -174,6 +213,13 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     """
     articles = _filtered_articles(filters)
     parsed = parse_query(filters.query)
+    engine = configured_engine() if filters.query and not parsed.is_empty else None
+    if engine is not None:
+        try:
+            return _engine_page(engine, parsed, filters, page_number, per_page)
+        except SearchEngineError:
+            # The database can always answer: a reader gets results, the log gets the why.
+            logger.exception("Search engine failed; the database answers instead")
     mode = search_mode()
     results: object
     if not filters.query:
@@ -210,6 +256,25 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
         page.object_list = _rows_with_headlines(list(page.object_list), to_websearch(parsed))
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
+    return page
+
+
+def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number, per_page):
+    offset = (_requested_page(page_number) - 1) * per_page
+    results = _EngineResults(engine, parsed, filters, offset, per_page)
+    page = Paginator(results, per_page).get_page(page_number)
+    ids = list(page.object_list)
+    rows = (
+        Article.objects.filter(pk__in=ids)
+        .select_related("source")
+        .defer("body_html", "body_text", "summary", "extraction_error", "minhash")
+        .in_bulk()
+    )
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    for article in page.object_list:
+        article.search_snippet_raw = results.snippets.get(article.pk, "")
+    page.count_is_exact = results.exact
+    page.search_mode = "engine"
     return page
 
 
