@@ -290,6 +290,8 @@ class ArticleTopic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "topic"], name="article_topic_unique"),
         ]
+        # A topic's article ids straight from the index (search's topic filter, topic pages).
+        indexes = [models.Index(fields=["topic", "article"], name="articletopic_topic_article")]
 
     def __str__(self) -> str:
         return f"{self.article_id} → {self.topic}"

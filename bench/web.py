@@ -132,6 +132,7 @@ def seed(args: argparse.Namespace) -> None:
     from django.utils.text import slugify
 
     from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
+    from articles.search_index import POSTGRES_GIN_INDEX
     from newsletters.models import Issue, IssueItem
 
     have = (Article.objects.count(), Topic.objects.count(), Issue.objects.count())
@@ -144,6 +145,8 @@ def seed(args: argparse.Namespace) -> None:
             "TRUNCATE articles_article, articles_topic, articles_source, articles_storygroup, "
             "articles_event, newsletters_issue RESTART IDENTITY CASCADE"
         )
+        # A bulk load fills the GIN index faster built once at the end than row by row.
+        cursor.execute("DROP INDEX IF EXISTS articlesearch_vector_gin")
     rng = random.Random(20250425)
     vocabulary = Vocabulary()
     now = datetime.now(UTC)
@@ -267,7 +270,8 @@ def seed(args: argparse.Namespace) -> None:
                 )
         IssueItem.objects.bulk_create(items, batch_size=5000)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute(POSTGRES_GIN_INDEX)
+        cursor.execute("VACUUM ANALYZE")
     print(
         f"data: seeded {len(created):,} articles, {link_count:,} topic links, "
         f"{len(issues)} issues, {len(items):,} items in {time.perf_counter() - started:.0f} s"

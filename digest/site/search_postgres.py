@@ -4,10 +4,13 @@ Every search reads the narrow ``articles_articlesearch`` table (``articles/searc
 and never an article body. Whatever the order shown, it first needs the *newest* N
 matches (N: the depth of the page shown, or ``RANKED_CANDIDATES`` when ranking). Those
 are taken from a window of the newest rows of the archive: the window starts at a few
-times N rows and grows eightfold until it holds N matches or is the whole archive. The
-window's boundary date is read first (an index-only walk over the window), then passed
-as a literal so the planner knows how small the window is; the matches inside it come
-from the GIN index and the date index together. So a word found in half the archive
+times N rows and grows (by what the matches seen so far predict, at least fourfold)
+until it holds N matches or is the whole archive; a window with no match at all
+means a rare word, which goes straight to the whole archive. The
+window's boundary date comes from the archive's average rate (index endpoints and the
+table's row estimate: no scan) and is passed as a literal, so the planner knows how
+small the window is; the matches inside it come from the GIN index and the date index
+together (a BitmapAnd). So a word found in half the archive
 reads a few thousand rows, a rare word reads its few matches (after two or three cheap
 probes), and no global planner setting is touched.
 
@@ -20,20 +23,21 @@ pages continue with older matches, newest first, so there is no cap a reader can
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 
 from articles.search_index import SEARCH_CONFIG
 
 # Matches ranked for "relevance": ranking reads each candidate's vector, so it is bounded.
-RANKED_CANDIDATES = 400
+RANKED_CANDIDATES = 200
 # The first window holds this many times the matches wanted (at least MIN_WINDOW rows),
 # then grows by WINDOW_GROWTH; past MAX_WINDOWS probes the whole archive is searched.
 WINDOW_FACTOR = 4
-MIN_WINDOW = 2000
-WINDOW_GROWTH = 8
-MAX_WINDOWS = 4
+MIN_WINDOW = 1000
+WINDOW_GROWTH = 4
+MAX_GROWTH = 64
+MAX_WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -72,18 +76,33 @@ def _date_conditions(filters) -> tuple[list[str], list]:
     return sql, params
 
 
-def _window_bound(rows_back: int, filters) -> datetime | None:
-    """The date of the ``rows_back``-th newest published row (within the reader's dates)."""
+@dataclass(frozen=True)
+class _Span:
+    """The reader's date range as the archive fills it: its newest and oldest published
+    dates, and the archive's average seconds between two articles."""
+
+    newest: datetime
+    oldest: datetime
+    seconds_per_row: float
+
+
+def _span(filters) -> _Span | None:
+    """Read from index endpoints and the table's row estimate: a few pages, any size."""
     date_sql, params = _date_conditions(filters)
-    where = " AND ".join(["s.published_at <= now()", *date_sql])
+    ranged = " AND ".join(["s.published_at <= now()", *date_sql])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.published_at FROM articles_articlesearch s WHERE {where} "  # noqa: S608
-            "ORDER BY s.published_at DESC, s.article_id DESC OFFSET %s LIMIT 1",
-            [*params, rows_back],
+            "SELECT (SELECT min(published_at) FROM articles_articlesearch), "  # noqa: S608
+            "(SELECT max(published_at) FROM articles_articlesearch WHERE published_at <= now()), "
+            f"(SELECT max(s.published_at) FROM articles_articlesearch s WHERE {ranged}), "
+            f"(SELECT min(s.published_at) FROM articles_articlesearch s WHERE {ranged}), "
+            "(SELECT reltuples FROM pg_class WHERE oid = 'articles_articlesearch'::regclass)",
+            [*params, *params],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        first, last, newest, oldest, rows = cursor.fetchone()
+    if newest is None or first is None or not rows or rows <= 0:
+        return None  # nothing in range, or never analysed: search the whole range at once
+    return _Span(newest, oldest, (last - first).total_seconds() / float(rows))
 
 
 def candidate_sql(*, websearch: str, filters, bound: datetime | None, limit: int):
@@ -103,40 +122,24 @@ def candidate_sql(*, websearch: str, filters, bound: datetime | None, limit: int
     return sql, [websearch, *params, limit]
 
 
-def _estimated_rows(filters, bound: datetime, rows_back: int) -> float:
-    """About how many rows the reader's date range holds, to extrapolate a window's count."""
-    with connection.cursor() as cursor:
-        if not (filters.date_from or filters.date_to):
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = 'articles_articlesearch'::regclass"
-            )
-            (rows,) = cursor.fetchone()
-            return max(float(rows), float(rows_back))
-        # Within a date range: the window's rows per second, over the range's span.
-        date_sql, params = _date_conditions(filters)
-        where = " AND ".join(["s.published_at <= now()", *date_sql])
-        cursor.execute(
-            f"SELECT extract(epoch FROM now() - %s), "  # noqa: S608
-            f"extract(epoch FROM now() - min(s.published_at)) "
-            f"FROM articles_articlesearch s WHERE {where}",
-            [bound, *params],
-        )
-        window_seconds, range_seconds = cursor.fetchone()
-    if not window_seconds or not range_seconds:
-        return float(rows_back)
-    return rows_back * max(1.0, float(range_seconds) / float(window_seconds))
-
-
 def newest_matches(*, websearch: str, filters, wanted: int) -> Candidates:
     """The ``wanted`` newest matches of ``websearch`` within ``filters``, and the count.
 
     Cost grows with ``wanted`` and with how rare the words are in recent rows, not with
-    the number of matches in the archive.
+    the number of matches in the archive. Windows are measured in rows at the archive's
+    average rate; a wrong guess costs a wider window, never a wrong answer, because the
+    newest ``wanted`` matches inside a window that holds that many are the newest overall.
     """
+    span = _span(filters)
     narrowed = filters.topic is not None or filters.source is not None
-    rows_back = max(MIN_WINDOW, WINDOW_FACTOR * wanted) * (WINDOW_GROWTH if narrowed else 1)
+    rows_back: int | None = max(MIN_WINDOW, WINDOW_FACTOR * wanted)
+    rows_back *= WINDOW_GROWTH if narrowed else 1
     for attempt in range(MAX_WINDOWS + 1):
-        bound = None if attempt == MAX_WINDOWS else _window_bound(rows_back, filters)
+        bound = None
+        if span is not None and rows_back is not None and attempt < MAX_WINDOWS:
+            bound = span.newest - timedelta(seconds=rows_back * span.seconds_per_row)
+            if bound <= span.oldest:
+                bound = None
         sql, params = candidate_sql(
             websearch=websearch, filters=filters, bound=bound, limit=wanted
         )
@@ -144,15 +147,21 @@ def newest_matches(*, websearch: str, filters, wanted: int) -> Candidates:
             cursor.execute(sql, params)
             found = cursor.fetchall()
         in_window = found[0][2] if found else 0
+        rows = [row[:2] for row in found]
         if bound is None:
-            return Candidates(rows=[row[:2] for row in found], total=in_window, exact=True)
+            return Candidates(rows=rows, total=in_window, exact=True)
         if in_window >= wanted:
-            total = in_window * _estimated_rows(filters, bound, rows_back) / rows_back
+            share = (span.newest - bound) / (span.newest - span.oldest)
             return Candidates(
-                rows=[row[:2] for row in found], total=max(in_window, round(total)), exact=False
+                rows=rows, total=max(in_window, round(in_window / share)), exact=False
             )
-        rows_back *= WINDOW_GROWTH
-    raise AssertionError("unreachable: the last window is the whole archive")
+        if in_window == 0:
+            rows_back = None  # nothing recent at all: a rare word, read from the GIN index
+        else:
+            # Grow to where the matches seen so far say ``wanted`` will be, with a margin.
+            growth = min(max(2 * wanted / in_window, WINDOW_GROWTH), MAX_GROWTH)
+            rows_back = int(rows_back * growth)
+    raise AssertionError("unreachable: the last window is the whole range")
 
 
 def rank(*, websearch: str, ids: list[int]) -> dict[int, float]:

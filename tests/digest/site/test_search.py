@@ -21,9 +21,10 @@ from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-# Topics, sources, then on PostgreSQL: window bound, newest matches, ranks, the page's rows;
-# on SQLite: FTS5 table lookup, count, the page's rows with snippets.
-SEARCH_QUERIES = 6
+# Topics, sources, then on PostgreSQL: the archive's span, newest matches in a window and
+# (when the table's statistics say the archive is large) in the whole range, ranks, the
+# page's rows; on SQLite: FTS5 table lookup, count, the page's rows with snippets.
+SEARCH_QUERIES = 7
 
 
 def titles(filters: SearchFilters) -> list[str]:
