@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -247,7 +247,7 @@ class ArticleSearch(models.Model):
 
     Filled and kept current only by PostgreSQL triggers on ``articles_article`` (migration
     ``0007``): never written by Django. The row is narrow (id, date, source, a weighted
-    tsvector whose long values live out of line), so walking matches never touches the
+    tsvector kept in the row), so walking matches never touches the
     article bodies. Empty on SQLite, which searches through its FTS5 table instead.
     """
 
@@ -262,13 +262,9 @@ class ArticleSearch(models.Model):
     vector = SearchVectorField(null=True)
 
     class Meta:
-        indexes = [
-            models.Index(
-                F("published_at").desc(),
-                F("article_id").desc(),
-                name="articlesearch_newest",
-            ),
-        ]
+        # Its one index, a GIN over (published_at, vector) with btree_gin, is created by
+        # migration 0009 (PostgreSQL only): windows of dates and words in one index scan.
+        pass
 
     def __str__(self) -> str:
         return f"search row of article {self.article_id}"

@@ -2,8 +2,9 @@
 
 PostgreSQL: ``articles_articlesearch`` (the ``ArticleSearch`` model) holds one narrow row
 per article (id, published_at, source_id, a weighted tsvector: title A, body B), written
-only by triggers on ``articles_article``, with a GIN index on the vector and a btree on
-(published_at, id), so candidate selection never reads article bodies.
+only by triggers on ``articles_article``, and its topics (``topic_ids``, by a trigger on
+``articles_articletopic``), with one GIN index over (published_at, source_id, topic_ids,
+vector) (migration ``0009``), so candidate selection never reads article bodies.
 
 SQLite: ``articles_article_fts``, an FTS5 table over the article's title and text (external
 content: it stores only the index), stemmed by the porter tokenizer, kept in sync by
@@ -39,73 +40,57 @@ POSTGRES_GIN_INDEX = (
     "CREATE INDEX IF NOT EXISTS articlesearch_vector_gin ON articles_articlesearch "
     "USING GIN (vector) WITH (fastupdate = off)"
 )
-
-POSTGRES_FORWARD = [
-    # The wide table's own vector (migration 0002) gives way to the narrow table.
-    "DROP INDEX IF EXISTS articles_article_search_vector_gin",
-    "DROP TRIGGER IF EXISTS articles_article_search_vector_trigger ON articles_article",
-    "DROP FUNCTION IF EXISTS articles_article_search_vector_update()",
-    "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
-    # Vectors longer than ~128 bytes live out of line: the heap stays a few dozen bytes
-    # a row, so visiting every match of a common word in a date window is cheap.
-    "ALTER TABLE articles_articlesearch SET (toast_tuple_target = 128)",
+# One GIN over the date and source (btree_gin), the topics and the vector: "these words,
+# published since then, in this topic" is a single index scan that intersects them all
+# inside the index, so the planner has no plan that tests row by row (vectors read one by
+# one, a cost it does not see) or walks a topic's every article.
+POSTGRES_DATE_VECTOR_INDEX = (
+    "CREATE INDEX IF NOT EXISTS articlesearch_date_vector_gin ON articles_articlesearch "
+    "USING GIN (published_at, source_id, topic_ids, vector) WITH (fastupdate = off)"
+)
+_TOPIC_IDS_OF = (
+    "(SELECT coalesce(array_agg(t.topic_id ORDER BY t.topic_id), '{}') "
+    "FROM articles_articletopic t WHERE t.article_id = ARTICLE)"
+)
+POSTGRES_DATE_VECTOR_FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",  # trusted: a database owner may create it
+    # Not a model field (like the vector's maintenance, PostgreSQL's business alone).
+    "ALTER TABLE articles_articlesearch ADD COLUMN topic_ids bigint[] NOT NULL DEFAULT '{}'",
     f"""
-    CREATE OR REPLACE FUNCTION articles_articlesearch_sync() RETURNS trigger AS $$
+    CREATE OR REPLACE FUNCTION articles_articlesearch_topics_sync() RETURNS trigger AS $$
     BEGIN
-        IF TG_OP = 'DELETE' THEN
-            DELETE FROM articles_articlesearch WHERE article_id = OLD.id;
-            RETURN OLD;
-        END IF;
-        IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
-                AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text THEN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
             UPDATE articles_articlesearch
-               SET published_at = NEW.published_at, source_id = NEW.source_id
-             WHERE article_id = NEW.id;
-            RETURN NEW;
+               SET topic_ids = {_TOPIC_IDS_OF.replace("ARTICLE", "OLD.article_id")}
+             WHERE article_id = OLD.article_id;
         END IF;
-        INSERT INTO articles_articlesearch (article_id, published_at, source_id, vector)
-        VALUES (NEW.id, NEW.published_at, NEW.source_id, {POSTGRES_VECTOR})
-        ON CONFLICT (article_id) DO UPDATE
-           SET published_at = EXCLUDED.published_at,
-               source_id = EXCLUDED.source_id,
-               vector = EXCLUDED.vector;
-        RETURN NEW;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE articles_articlesearch
+               SET topic_ids = {_TOPIC_IDS_OF.replace("ARTICLE", "NEW.article_id")}
+             WHERE article_id = NEW.article_id;
+        END IF;
+        RETURN NULL;
     END
     $$ LANGUAGE plpgsql
     """,
     """
-    CREATE TRIGGER articles_articlesearch_insert AFTER INSERT ON articles_article
-    FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_sync()
+    CREATE TRIGGER articles_articlesearch_topics AFTER INSERT OR UPDATE OR DELETE
+    ON articles_articletopic FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_topics_sync()
     """,
-    """
-    CREATE TRIGGER articles_articlesearch_update
-    AFTER UPDATE OF title, body_text, published_at, source_id ON articles_article
-    FOR EACH ROW WHEN (
-        OLD.title IS DISTINCT FROM NEW.title OR OLD.body_text IS DISTINCT FROM NEW.body_text
-        OR OLD.published_at IS DISTINCT FROM NEW.published_at
-        OR OLD.source_id IS DISTINCT FROM NEW.source_id
-    )
-    EXECUTE FUNCTION articles_articlesearch_sync()
-    """,
-    """
-    CREATE TRIGGER articles_articlesearch_delete AFTER DELETE ON articles_article
-    FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_sync()
-    """,
-    # Existing articles, then the index (faster built once than row by row).
     f"""
-    INSERT INTO articles_articlesearch (article_id, published_at, source_id, vector)
-    SELECT NEW.id, NEW.published_at, NEW.source_id, {POSTGRES_VECTOR}
-      FROM articles_article AS NEW
+    UPDATE articles_articlesearch s
+       SET topic_ids = {_TOPIC_IDS_OF.replace("ARTICLE", "s.article_id")}
+     WHERE EXISTS (SELECT 1 FROM articles_articletopic t WHERE t.article_id = s.article_id)
     """,
-    POSTGRES_GIN_INDEX,
-]
-
-POSTGRES_BACKWARD = [
-    "DROP TRIGGER IF EXISTS articles_articlesearch_insert ON articles_article",
-    "DROP TRIGGER IF EXISTS articles_articlesearch_update ON articles_article",
-    "DROP TRIGGER IF EXISTS articles_articlesearch_delete ON articles_article",
-    "DROP FUNCTION IF EXISTS articles_articlesearch_sync()",
+    POSTGRES_DATE_VECTOR_INDEX,
     "DROP INDEX IF EXISTS articlesearch_vector_gin",
+]
+POSTGRES_DATE_VECTOR_BACKWARD = [
+    POSTGRES_GIN_INDEX,
+    "DROP INDEX IF EXISTS articlesearch_date_vector_gin",
+    "DROP TRIGGER IF EXISTS articles_articlesearch_topics ON articles_articletopic",
+    "DROP FUNCTION IF EXISTS articles_articlesearch_topics_sync()",
+    "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS topic_ids",
 ]
 
 SQLITE_TABLE = (

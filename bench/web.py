@@ -344,9 +344,30 @@ def in_process_costs(urls: dict[str, list[str]]) -> None:
         print(f"  {name:<20} {queries:>2} queries  median {statistics.median(timings):6.1f} ms")
 
 
+def buffers_touched(queries: list[dict]) -> int:
+    """Shared buffers (8 kB pages, hit or read) the searches' queries touch, by EXPLAIN
+    ANALYZE: a measure of work that does not depend on how busy the machine is."""
+    import json
+
+    from django.db import connection
+
+    total = 0
+    with connection.cursor() as cursor:
+        for entry in queries:
+            if not entry["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + entry["sql"])
+            (document,) = cursor.fetchone()
+            document = json.loads(document) if isinstance(document, str) else document
+            plan = document[0]["Plan"]
+            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return total
+
+
 def search_costs() -> None:
     """Each kind of search query, in-process: queries, median and worst milliseconds,
-    and the count a reader sees (first page, relevance; then newest and page 2)."""
+    the 8 kB pages its queries touch (median), and the count a reader sees (first page,
+    relevance; the kind's URLs also sort by newest and go to page 2)."""
     import re
 
     from django.db import connection
@@ -358,9 +379,12 @@ def search_costs() -> None:
     client = Client()
     topics = list(Topic.objects.values_list("slug", flat=True))
     print("\nsearch, in-process, per kind of query (each URL twice, warm):")
-    print(f"  {'kind':<16} {'urls':>4} {'queries':>7} {'median ms':>9} {'max ms':>7}  counts seen")
+    print(
+        f"  {'kind':<16} {'urls':>4} {'queries':>7} {'median ms':>9} {'max ms':>7} "
+        f"{'pages':>6}  counts seen"
+    )
     for kind, urls in search_urls(topics).items():
-        timings, queries, counts = [], 0, []
+        timings, queries, counts, pages = [], 0, [], []
         for path in urls:
             for attempt in range(2):
                 with CaptureQueriesContext(connection) as captured:
@@ -370,6 +394,7 @@ def search_costs() -> None:
                 assert response.status_code == 200, (path, response.status_code)
                 if attempt:
                     timings.append(elapsed)
+                    pages.append(buffers_touched(captured.captured_queries))
                 queries = max(queries, len(captured.captured_queries))
             if "page=" not in path and "sort=" not in path:
                 found = re.search(
@@ -378,7 +403,7 @@ def search_costs() -> None:
                 counts.append(found.group(1) if found else "0")
         print(
             f"  {kind:<16} {len(urls):>4} {queries:>7} {statistics.median(timings):9.1f} "
-            f"{max(timings):7.1f}  {', '.join(counts)}"
+            f"{max(timings):7.1f} {statistics.median(pages):6.0f}  {', '.join(counts)}"
         )
 
 

@@ -54,11 +54,16 @@ CHANGELIST_QUERIES = {
 }
 
 
+# The database's own search index (rows written only by triggers): nothing to administer.
+NOT_ADMINISTERED = ("ArticleSearch",)
+
+
 def app_models():
     return [
         model
         for label in ("articles", "newsletters")
         for model in apps.get_app_config(label).get_models()
+        if model.__name__ not in NOT_ADMINISTERED
     ]
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles.models import Article, ArticleSearch
 from digest.site import search_postgres
 from digest.site.search import SearchFilters, search_page
-from tests.factories import ArticleFactory, SourceFactory
+from tests.factories import ArticleFactory, SourceFactory, TopicFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -129,9 +129,26 @@ def test_search_row_follows_date_source_and_text():
     Article.objects.filter(pk=article.pk).update(source=other, published_at=later)
     row.refresh_from_db()
     assert (row.source_id, row.published_at) == (other.pk, later)
+    ai, trade = TopicFactory(), TopicFactory()
+    article.topics.add(ai, trade)
+    assert topic_ids_of(article.pk) == sorted([ai.pk, trade.pk])
+    article.topics.remove(ai)
+    assert topic_ids_of(article.pk) == [trade.pk]
+    assert [a.pk for a in search_page(filters=SearchFilters(query="auction", topic=trade))] == [
+        article.pk
+    ]
+    assert list(search_page(filters=SearchFilters(query="auction", topic=ai))) == []
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM articles_article WHERE id = %s", [article.pk])
     assert not ArticleSearch.objects.filter(pk=article.pk).exists()
+
+
+def topic_ids_of(article_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT topic_ids FROM articles_articlesearch WHERE article_id = %s", [article_id]
+        )
+        return list(cursor.fetchone()[0])
 
 
 def test_no_planner_setting_is_changed(archive):
