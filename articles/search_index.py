@@ -93,6 +93,74 @@ POSTGRES_DATE_VECTOR_BACKWARD = [
     "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS topic_ids",
 ]
 
+POSTGRES_FORWARD = [
+    # The wide table's own vector (migration 0002) gives way to the narrow table.
+    "DROP INDEX IF EXISTS articles_article_search_vector_gin",
+    "DROP TRIGGER IF EXISTS articles_article_search_vector_trigger ON articles_article",
+    "DROP FUNCTION IF EXISTS articles_article_search_vector_update()",
+    "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
+    # Vectors stay in the row (they barely compress): ranking and rechecking a phrase or
+    # an exclusion read one heap page a candidate instead of a TOAST lookup and chunks.
+    "ALTER TABLE articles_articlesearch ALTER COLUMN vector SET STORAGE MAIN",
+    f"""
+    CREATE OR REPLACE FUNCTION articles_articlesearch_sync() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM articles_articlesearch WHERE article_id = OLD.id;
+            RETURN OLD;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
+                AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text THEN
+            UPDATE articles_articlesearch
+               SET published_at = NEW.published_at, source_id = NEW.source_id
+             WHERE article_id = NEW.id;
+            RETURN NEW;
+        END IF;
+        INSERT INTO articles_articlesearch (article_id, published_at, source_id, vector)
+        VALUES (NEW.id, NEW.published_at, NEW.source_id, {POSTGRES_VECTOR})
+        ON CONFLICT (article_id) DO UPDATE
+           SET published_at = EXCLUDED.published_at,
+               source_id = EXCLUDED.source_id,
+               vector = EXCLUDED.vector;
+        RETURN NEW;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER articles_articlesearch_insert AFTER INSERT ON articles_article
+    FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_sync()
+    """,
+    """
+    CREATE TRIGGER articles_articlesearch_update
+    AFTER UPDATE OF title, body_text, published_at, source_id ON articles_article
+    FOR EACH ROW WHEN (
+        OLD.title IS DISTINCT FROM NEW.title OR OLD.body_text IS DISTINCT FROM NEW.body_text
+        OR OLD.published_at IS DISTINCT FROM NEW.published_at
+        OR OLD.source_id IS DISTINCT FROM NEW.source_id
+    )
+    EXECUTE FUNCTION articles_articlesearch_sync()
+    """,
+    """
+    CREATE TRIGGER articles_articlesearch_delete AFTER DELETE ON articles_article
+    FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_sync()
+    """,
+    # Existing articles, then the index (faster built once than row by row).
+    f"""
+    INSERT INTO articles_articlesearch (article_id, published_at, source_id, vector)
+    SELECT NEW.id, NEW.published_at, NEW.source_id, {POSTGRES_VECTOR}
+      FROM articles_article AS NEW
+    """,
+    POSTGRES_GIN_INDEX,
+]
+
+POSTGRES_BACKWARD = [
+    "DROP TRIGGER IF EXISTS articles_articlesearch_insert ON articles_article",
+    "DROP TRIGGER IF EXISTS articles_articlesearch_update ON articles_article",
+    "DROP TRIGGER IF EXISTS articles_articlesearch_delete ON articles_article",
+    "DROP FUNCTION IF EXISTS articles_articlesearch_sync()",
+    "DROP INDEX IF EXISTS articlesearch_vector_gin",
+]
+
 SQLITE_TABLE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
     "title, body_text, content='articles_article', content_rowid='id', "
