@@ -138,6 +138,8 @@ def test_search_row_follows_date_source_and_text():
         article.pk
     ]
     assert list(search_page(filters=SearchFilters(query="auction", topic=ai))) == []
+    article.topics.clear()
+    assert topic_ids_of(article.pk) == []
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM articles_article WHERE id = %s", [article.pk])
     assert not ArticleSearch.objects.filter(pk=article.pk).exists()
