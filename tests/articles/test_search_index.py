@@ -67,8 +67,9 @@ def test_vendor_has_its_index():
         assert "articles_articlesearch" in tables
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'articlesearch_vector_gin'"
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'articlesearch_date_vector_gin'"
             )
-            assert "USING gin (vector)" in cursor.fetchone()[0]
+            definition = cursor.fetchone()[0]
+        assert "USING gin (published_at, source_id, topic_ids, vector)" in definition
     else:
         assert search_index.FTS_TABLE in tables
