@@ -246,7 +246,7 @@ class ArticleSearch(models.Model):
     """An article's search row: what newest-first candidate selection reads, and nothing more.
 
     Filled and kept current only by PostgreSQL triggers on ``articles_article`` (migration
-    ``0007``): never written by Django. The row is narrow (id, date, source, a weighted
+    ``0008``): never written by Django. The row is narrow (id, date, source, a weighted
     tsvector kept in the row), so walking matches never touches the
     article bodies. Empty on SQLite, which searches through its FTS5 table instead.
     """
@@ -263,7 +263,7 @@ class ArticleSearch(models.Model):
 
     class Meta:
         # Its one index, a GIN over (published_at, vector) with btree_gin, is created by
-        # migration 0009 (PostgreSQL only): windows of dates and words in one index scan.
+        # migration 0010 (PostgreSQL only): windows of dates and words in one index scan.
         pass
 
     def __str__(self) -> str:

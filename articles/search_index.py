@@ -4,14 +4,14 @@ PostgreSQL: ``articles_articlesearch`` (the ``ArticleSearch`` model) holds one n
 per article (id, published_at, source_id, a weighted tsvector: title A, body B), written
 only by triggers on ``articles_article``, and its topics (``topic_ids``, by a trigger on
 ``articles_articletopic``), with one GIN index over (published_at, source_id, topic_ids,
-vector) (migration ``0009``), so candidate selection never reads article bodies.
+vector) (migration ``0010``), so candidate selection never reads article bodies.
 
 SQLite: ``articles_article_fts``, an FTS5 table over the article's title and text (external
 content: it stores only the index), stemmed by the porter tokenizer, kept in sync by
 triggers. Where SQLite was built without FTS5 the table is not created and search falls
 back to substring matching (``digest/site/search.py`` says so to the reader).
 
-Migration ``0007`` creates both; ``ensure_sqlite_triggers`` runs after every ``migrate``
+Migration ``0008`` creates both; ``ensure_sqlite_triggers`` runs after every ``migrate``
 because SQLite drops a table's triggers when Django rebuilds the table to alter it.
 Change these statements only together with a new migration.
 """

@@ -25,7 +25,7 @@ def _run(statements):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0008_articletopic_topic_article'),
+        ('articles', '0009_articletopic_topic_article'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0007_article_search_table'),
+        ('articles', '0008_article_search_table'),
     ]
 
     operations = [

@@ -43,7 +43,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0006_drop_unused_fingerprint'),
+        ('articles', '0007_boilerplate_per_outlet'),
     ]
 
     operations = [
