@@ -255,7 +255,8 @@ try:
         "FETCH_USER_AGENT", "DigestBot/0.1 (+https://github.com/; tech-policy news digest)"
     )
     # Networks (CIDR) the fetcher may reach even though they are not public, e.g.
-    # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all.
+    # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all private
+    # ones except link-local and cloud metadata addresses, which only this list can open.
     FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
     for _cidr in FETCH_ALLOWED_NETWORKS:
         try:

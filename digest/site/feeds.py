@@ -1,7 +1,10 @@
 """RSS 2.0 and Atom feeds of the latest articles, site-wide and per topic.
 
 Every link in a feed is absolute on ``SITE_URL``. Descriptions are the stored
-summaries, sanitised again on the way out like everything shown to readers.
+summaries, sanitised again on the way out like everything shown to readers. The
+feed writers drop characters XML 1.0 forbids from every value they are given, so
+a row stored before such characters were stripped at ingestion (or typed into the
+admin) cannot make a feed answer 500.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from articles.cleaning.sanitising import sanitize_html
+from articles.cleaning.sanitising import sanitize_html, xml_safe
 from articles.models import Article, Topic
 from digest.site import queries as reader_queries
 from newsletters.compiling.letter import render_letter
@@ -25,6 +28,39 @@ from newsletters.compiling.sections import issue_sections
 from newsletters.models import Issue
 
 FEED_ITEMS = 30
+
+
+def _xml_safe_value(value):
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe_value(part) for part in value)
+    return value
+
+
+class XmlSafeFeedMixin:
+    """A feed generator that removes XML-forbidden characters from everything it is given
+    (Django's writer raises UnserializableContentError on them instead)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(
+            *[_xml_safe_value(value) for value in args],
+            **{name: _xml_safe_value(value) for name, value in kwargs.items()},
+        )
+
+    def add_item(self, *args, **kwargs) -> None:
+        super().add_item(
+            *[_xml_safe_value(value) for value in args],
+            **{name: _xml_safe_value(value) for name, value in kwargs.items()},
+        )
+
+
+class SafeRssFeed(XmlSafeFeedMixin, Rss201rev2Feed):
+    pass
+
+
+class SafeAtomFeed(XmlSafeFeedMixin, Atom1Feed):
+    pass
 
 
 def feed_articles(topic: Topic | None = None) -> list[Article]:
@@ -77,7 +113,7 @@ class ArticleItemsMixin:
 
 
 class LatestArticlesFeed(ArticleItemsMixin, Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
 
     def title(self) -> str:
         return f"{settings.SITE_NAME}: latest stories"
@@ -96,7 +132,7 @@ class LatestArticlesFeed(ArticleItemsMixin, Feed):
 
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
 
     def feed_url(self) -> str:
         return settings.SITE_URL + reverse("articles:feed_atom")
@@ -106,7 +142,7 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
 
 
 class TopicArticlesFeed(ArticleItemsMixin, Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
     url_name = "articles:topic_feed_rss"
 
     def get_object(self, request, slug: str) -> Topic:
@@ -129,7 +165,7 @@ class TopicArticlesFeed(ArticleItemsMixin, Feed):
 
 
 class TopicArticlesAtomFeed(TopicArticlesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     url_name = "articles:topic_feed_atom"
 
     def subtitle(self, topic: Topic) -> str:
@@ -156,7 +192,7 @@ def issue_feed_content(issue: Issue) -> str:
 
 
 class IssuesFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
     url_name = "newsletters:feed_rss"
 
     def title(self) -> str:
@@ -191,7 +227,7 @@ class IssuesFeed(Feed):
 
 
 class IssuesAtomFeed(IssuesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     url_name = "newsletters:feed_atom"
 
     def subtitle(self) -> str:
