@@ -94,6 +94,19 @@ class Source(TimestampedModel):
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_warning = models.TextField(
+        blank=True,
+        help_text="What was wrong with the last feed that was still read (ill-formed XML …).",
+    )
+    skipped_entries = models.PositiveIntegerField(
+        default=0, help_text="Entries of the last poll that could not be stored."
+    )
+    skipped_entries_total = models.PositiveIntegerField(
+        default=0, help_text="Entries skipped over all polls."
+    )
+    skip_reasons = models.TextField(
+        blank=True, help_text="Why the last poll's entries were skipped, one reason a line."
+    )
 
     objects = SourceQuerySet.as_manager()
 
@@ -199,6 +212,11 @@ class Article(TimestampedModel):
     image_url = models.URLField(max_length=2000, blank=True)
     author = models.CharField(max_length=300, blank=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    date_from_fetch_time = models.BooleanField(
+        default=False,
+        help_text="Neither the feed nor the page gave a readable date: published_at is the "
+        "time the article was fetched.",
+    )
     fetched_at = models.DateTimeField(default=timezone.now)
     language = models.CharField(max_length=20, blank=True)
     extraction_status = models.CharField(
