@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,32 @@ class ParsedFeed:
     """Why feedparser called the document ill-formed, when it still yielded entries."""
     skipped: list[str] = field(default_factory=list)
     """Why each entry that was read but cannot become an article was left out."""
+
+
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _allowed_in_xml(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _drop_forbidden_references(content: bytes) -> bytes:
+    """``content`` without character references to characters XML forbids (``&#26;``,
+    a lone surrogate ``&#xD800;`` on which feedparser itself crashes, …)."""
+    if b"&#" not in content:
+        return content
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        hexadecimal, decimal = match.groups()
+        code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        return match.group(0) if _allowed_in_xml(code) else b""
+
+    return _CHARACTER_REFERENCE.sub(replace, content)
 
 
 def _entry_date(entry: feedparser.FeedParserDict, *, now: datetime) -> datetime | None:
@@ -182,6 +209,7 @@ def parse_feed(
         # The full header, charset included: feedparser weighs it against the XML's own.
         headers["content-type"] = content_type
     media_type = content_type.split(";", 1)[0].strip().lower()
+    content = _drop_forbidden_references(content)
     parsed = feedparser.parse(content, response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
 
