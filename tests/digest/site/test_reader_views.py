@@ -445,3 +445,15 @@ def test_search_dates_are_read_in_the_sites_format(client, reported_twice):
     assert 'value="1 Jan 2020"' in page and 'value="3 Dec 2099"' in page
     assert "was not in the form" not in page
     assert 'type="date"' not in page
+def test_summaries_show_entities_once_on_cards_and_in_meta_tags(client):
+    topic = TopicFactory(name="Law", slug="law")
+    article = ArticleFactory(
+        title="Borealia law",
+        summary="<p>Borealia&#x27;s &amp; its &quot;law&quot;</p>",
+        topics=[topic],
+    )
+
+    for url in ("/topics/law/", article.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert "&amp;#x27;" not in page and "&amp;amp;" not in page and "&amp;quot;" not in page
+        assert "Borealia&#x27;s &amp; its &quot;law&quot;" in page, url
