@@ -298,6 +298,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     # django-anymail: ESP backends (EMAIL_URL=anymail://<esp>) and their tracking webhooks
     "anymail",
+    # Login throttling: failed attempts per account and per address, unlocked in the admin.
+    "axes",
     "articles",
     "newsletters",
     "digest.core",
@@ -314,6 +316,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its own page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "digest.urls"
@@ -404,3 +414,16 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# ------------------------------------------------------------ login throttling
+# After AXES_FAILURE_LIMIT wrong passwords for one account, or from one address, that
+# account or address is locked for AXES_COOLOFF_HOURS; staff can unlock it sooner in
+# the admin (Axes › Access attempts: delete the rows). Behind a proxy REMOTE_ADDR must
+# be the client's address (the proxy sets it), as for every rate limit here.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(hours=env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.01))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Failures and lock-outs are still logged; only the start-up banner is quiet.
+AXES_VERBOSE = False
