@@ -18,6 +18,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
+
 from digest.config import (
     ConfigError,
     database_config,
@@ -300,6 +302,8 @@ INSTALLED_APPS = [
     "anymail",
     # Login throttling: failed attempts per account and per address, unlocked in the admin.
     "axes",
+    # Content-Security-Policy header on every response (emails carry no HTTP headers).
+    "csp",
     "articles",
     "newsletters",
     "digest.core",
@@ -316,6 +320,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its own page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -414,6 +419,30 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# ---------------------------------------------------- content security policy
+# Enforced everywhere: scripts only from this site (or carrying the request's nonce,
+# for any inline script a page needs: {{ request.csp_nonce }}), no plugins, no <base>,
+# no framing, forms post only here. Images may come from the outlets (article images).
+# Inline styles stay allowed: the admin's email previews show the email's own inline
+# styles, which is what the recipient will see. With CSP_REPORT_URI set, browsers also
+# report every violation there.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "https:", "http:", "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        **({"report-uri": [env_str("CSP_REPORT_URI")]} if env_str("CSP_REPORT_URI") else {}),
+    }
+}
 
 # ------------------------------------------------------------ login throttling
 # After AXES_FAILURE_LIMIT wrong passwords for one account, or from one address, that

@@ -1,0 +1,54 @@
+"""The Content-Security-Policy header (django-csp, configured in digest/settings.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def directives(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    parsed = {}
+    for part in header.split(";"):
+        name, *values = part.split()
+        parsed[name] = values
+    return parsed
+
+
+@pytest.mark.parametrize("url", ["/", "/subscribe/", "/topics/", "/admin/login/"])
+def test_every_page_carries_an_enforced_strict_policy(client, url):
+    ArticleFactory()
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "Content-Security-Policy-Report-Only" not in response
+    policy = directives(response)
+    scripts = policy["script-src"]
+    # A nonce is added only to responses whose page used one (none needs it today).
+    assert scripts[0] == "'self'" and all(value.startswith("'nonce-") for value in scripts[1:])
+    assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
+
+
+def test_the_admin_pages_an_editor_uses_carry_it_too(admin_client):
+    for url in ["/admin/", "/admin/articles/article/", "/admin/newsletters/issue/add/"]:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert "'self'" in directives(response)["script-src"], url
+
+
+def test_no_reader_or_admin_page_needs_an_inline_script(client, admin_client):
+    """Inline scripts would be blocked; JSON data blocks are not scripts."""
+    import re
+
+    ArticleFactory()
+    for page in (client.get("/"), client.get("/subscribe/"), admin_client.get("/admin/")):
+        html = page.content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
