@@ -52,3 +52,30 @@ def test_no_reader_or_admin_page_needs_an_inline_script(client, admin_client):
         html = page.content.decode()
         for tag in re.findall(r"<script\b[^>]*>", html):
             assert "src=" in tag or 'type="application/json"' in tag, tag
+
+
+def test_admin_issue_page_has_no_inline_handlers_and_still_confirms_sending(admin_client):
+    """The policy blocks inline handlers, so the Send now question comes from a script file."""
+    from html.parser import HTMLParser
+
+    from tests.factories import IssueFactory
+
+    issue = IssueFactory()
+    page = admin_client.get(f"/admin/newsletters/issue/{issue.pk}/change/").content.decode()
+
+    class Tags(HTMLParser):
+        found: list[tuple[str, dict]] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(page)
+    handlers = [
+        (tag, name) for tag, attrs in parser.found for name in attrs if name.startswith("on")
+    ]
+    assert handlers == []
+    (button,) = [attrs for _tag, attrs in parser.found if attrs.get("id") == "send-now-button"]
+    assert button["data-confirm"] == f"Send issue #{issue.number} to every subscriber now?"
+    scripts = [attrs.get("src", "") for tag, attrs in parser.found if tag == "script"]
+    assert any(src.endswith("admin_extra/confirm.js") for src in scripts)
