@@ -422,17 +422,12 @@ LOGGING = {
 LOGIN_URL = "admin:login"
 
 # ---------------------------------------------------- content security policy
-# Enforced everywhere: scripts only from this site (or carrying the request's nonce,
-# for any inline script a page needs: {{ request.csp_nonce }}), no plugins, no <base>,
-# no framing, forms post only here. Images may come from the outlets (article images).
-# Inline styles stay allowed: the admin's email previews show the email's own inline
-# styles, which is what the recipient will see. With CSP_REPORT_URI set, browsers also
-# report every violation there.
+# Enforced: scripts from this site only (inline ones need {{ request.csp_nonce }}), no
+# plugins, <base> or framing; inline styles stay for the email previews (README).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # 'unsafe-eval': htmx on the admin's compile screen evaluates expressions; inline
-        # scripts and handlers stay blocked everywhere.
+        # 'unsafe-eval': the compile screen's htmx evaluates; inline scripts stay blocked.
         "script-src": [SELF, NONCE, "'unsafe-eval'"],
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "https:", "http:", "data:"],
@@ -448,14 +443,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # ------------------------------------------------------------ login throttling
-# After AXES_FAILURE_LIMIT wrong passwords for one account, or from one address, that
-# account or address is locked for AXES_COOLOFF_HOURS; staff can unlock it sooner in
-# the admin (Axes › Access attempts: delete the rows). Behind a proxy REMOTE_ADDR must
-# be the client's address (the proxy sets it), as for every rate limit here.
+# AXES_FAILURE_LIMIT wrong passwords per account or per address lock it for
+# AXES_COOLOFF_HOURS; the admin unlocks sooner (Axes > Access attempts, delete rows).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(hours=env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.01))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-# Failures and lock-outs are still logged; only the start-up banner is quiet.
-AXES_VERBOSE = False
+AXES_VERBOSE = False  # no start-up banner; failures and lock-outs are still logged

@@ -445,6 +445,8 @@ def test_search_dates_are_read_in_the_sites_format(client, reported_twice):
     assert 'value="1 Jan 2020"' in page and 'value="3 Dec 2099"' in page
     assert "was not in the form" not in page
     assert 'type="date"' not in page
+
+
 def test_summaries_show_entities_once_on_cards_and_in_meta_tags(client):
     topic = TopicFactory(name="Law", slug="law")
     article = ArticleFactory(
