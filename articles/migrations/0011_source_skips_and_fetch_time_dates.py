@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("articles", "0007_boilerplate_per_outlet"),
+        ("articles", "0010_search_date_vector_index"),
     ]
 
     operations = [
