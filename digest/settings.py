@@ -300,10 +300,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     # django-anymail: ESP backends (EMAIL_URL=anymail://<esp>) and their tracking webhooks
     "anymail",
-    # Login throttling: failed attempts per account and per address, unlocked in the admin.
-    "axes",
-    # Content-Security-Policy header on every response (emails carry no HTTP headers).
-    "csp",
+    "axes",  # sign-in throttling (see below)
+    "csp",  # the Content-Security-Policy header (see below)
     "articles",
     "newsletters",
     "digest.core",
@@ -326,8 +324,7 @@ MIDDLEWARE = [
 ]
 
 AUTHENTICATION_BACKENDS = [
-    # First: refuses a locked-out account or address before the password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
     "django.contrib.auth.backends.ModelBackend",
 ]
 
