@@ -68,6 +68,8 @@ class SourceAdmin(admin.ModelAdmin):
         "last_success_at",
         "consecutive_failures",
         "short_last_error",
+        "short_last_warning",
+        "skipped_entries",
         "articles_last_7_days",
         "next_poll_at",
     ]
@@ -84,6 +86,10 @@ class SourceAdmin(admin.ModelAdmin):
         "poll_started_at",
         "consecutive_failures",
         "last_error",
+        "last_warning",
+        "skipped_entries",
+        "skipped_entries_total",
+        "skip_reasons",
     ]
 
     def get_queryset(self, request):
@@ -102,6 +108,10 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.display(description="Last error")
     def short_last_error(self, source: Source) -> str:
         return Truncator(source.last_error).chars(80)
+
+    @admin.display(description="Last warning")
+    def short_last_warning(self, source: Source) -> str:
+        return Truncator(source.last_warning).chars(80)
 
     @admin.display(description="Articles, last 7 days", ordering="recent_articles")
     def articles_last_7_days(self, source: Source) -> int:
@@ -129,8 +139,15 @@ class ArticleTopicInline(admin.TabularInline):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URL_FIELDS
-    list_display = ["title", "source", "published_at", "extraction_status", "group"]
-    list_filter = ["extraction_status", "source", "topics", "language"]
+    list_display = [
+        "title",
+        "source",
+        "published_at",
+        "date_from_fetch_time",
+        "extraction_status",
+        "group",
+    ]
+    list_filter = ["extraction_status", "date_from_fetch_time", "source", "topics", "language"]
     list_select_related = ["source", "group"]
     search_fields = ["title", "canonical_url", "author"]
     date_hierarchy = "published_at"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -93,6 +94,19 @@ class Source(TimestampedModel):
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_warning = models.TextField(
+        blank=True,
+        help_text="What was wrong with the last feed that was still read (ill-formed XML …).",
+    )
+    skipped_entries = models.PositiveIntegerField(
+        default=0, help_text="Entries of the last poll that could not be stored."
+    )
+    skipped_entries_total = models.PositiveIntegerField(
+        default=0, help_text="Entries skipped over all polls."
+    )
+    skip_reasons = models.TextField(
+        blank=True, help_text="Why the last poll's entries were skipped, one reason a line."
+    )
 
     objects = SourceQuerySet.as_manager()
 
@@ -198,6 +212,11 @@ class Article(TimestampedModel):
     image_url = models.URLField(max_length=2000, blank=True)
     author = models.CharField(max_length=300, blank=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    date_from_fetch_time = models.BooleanField(
+        default=False,
+        help_text="Neither the feed nor the page gave a readable date: published_at is the "
+        "time the article was fetched.",
+    )
     fetched_at = models.DateTimeField(default=timezone.now)
     language = models.CharField(max_length=20, blank=True)
     extraction_status = models.CharField(
@@ -241,6 +260,34 @@ class Article(TimestampedModel):
         return reverse("articles:article_detail", kwargs={"pk": self.pk, "slug": self.slug})
 
 
+class ArticleSearch(models.Model):
+    """An article's search row: what newest-first candidate selection reads, and nothing more.
+
+    Filled and kept current only by PostgreSQL triggers on ``articles_article`` (migration
+    ``0008``): never written by Django. The row is narrow (id, date, source, a weighted
+    tsvector kept in the row), so walking matches never touches the
+    article bodies. Empty on SQLite, which searches through its FTS5 table instead.
+    """
+
+    article = models.OneToOneField(
+        Article,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the delete trigger removes the row in the same statement
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True)
+    source_id = models.BigIntegerField()
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        # Its one index, a GIN over (published_at, vector) with btree_gin, is created by
+        # migration 0010 (PostgreSQL only): windows of dates and words in one index scan.
+        pass
+
+    def __str__(self) -> str:
+        return f"search row of article {self.article_id}"
+
+
 class ArticleTopic(models.Model):
     """An article's topic, and whether a person or the classifier put it there."""
 
@@ -257,6 +304,8 @@ class ArticleTopic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "topic"], name="article_topic_unique"),
         ]
+        # A topic's article ids straight from the index (search's topic filter, topic pages).
+        indexes = [models.Index(fields=["topic", "article"], name="articletopic_topic_article")]
 
     def __str__(self) -> str:
         return f"{self.article_id} → {self.topic}"

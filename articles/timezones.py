@@ -1,13 +1,16 @@
-"""Showing an event's time in several zones, the way the newsletter does.
+"""Showing an event's dates and times the way the newsletter does.
 
 "10.00 EST | 14.00 UTC | 16.00 CEST": each zone's abbreviation is the one in
-force on the event's date, so summer and winter time come out right.
+force on the event's date, so summer and winter time come out right. An event
+over several days shows as a date range ("10–12 December 2026"), with a
+duration only when it lasts less than a day.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
@@ -50,3 +53,46 @@ def format_date_range(*, start: date, end: date) -> str:
     if start.year == end.year:
         return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
     return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
+
+
+def _organiser_zone(zone_name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def event_days(
+    *, starts_at: datetime, ends_at: datetime, zone_name: str | None = None
+) -> tuple[date, date]:
+    """The first and last calendar day an event covers, in its organiser's zone.
+
+    An end at midnight belongs to the day before (iCalendar's all-day events end at
+    the next day's 00:00), so a one-day all-day event covers one day.
+    """
+    zone = _organiser_zone(zone_name)
+    first = starts_at.astimezone(zone).date()
+    last_moment = ends_at.astimezone(zone)
+    if ends_at > starts_at and last_moment.time() == dt_time(0, 0):
+        last_moment -= timedelta(microseconds=1)
+    return first, max(first, last_moment.date())
+
+
+def format_event_dates(
+    *, starts_at: datetime, ends_at: datetime, zone_name: str | None = None
+) -> str:
+    """The event's day or days as a date range, in the organiser's zone."""
+    first, last = event_days(starts_at=starts_at, ends_at=ends_at, zone_name=zone_name)
+    return format_date_range(start=first, end=last)
+
+
+def format_event_length(
+    *, starts_at: datetime, ends_at: datetime, zone_name: str | None = None
+) -> str:
+    """'2 h', '45 min' for an event within one day; "" for one over several days,
+    whose date range says how long it is ("56 h" says nothing a reader can use)."""
+    first, last = event_days(starts_at=starts_at, ends_at=ends_at, zone_name=zone_name)
+    length = ends_at - starts_at
+    if first != last or length >= timedelta(days=1):
+        return ""
+    return format_duration(length)

@@ -43,10 +43,13 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def words_of(text: str) -> list[str]:
-    return text.split()
-
+from search_vocabulary import (  # noqa: E402 - bench/ is the script's own directory
+    POLICY_WORDS,
+    Vocabulary,
+    make_body,
+    make_title,
+    search_queries,
+)
 
 TOPIC_NAMES = [
     "Artificial intelligence", "Data protection", "Cybersecurity", "Competition",
@@ -56,32 +59,6 @@ TOPIC_NAMES = [
     "Elections online", "Digital identity", "Open source", "Quantum", "Space",
     "Surveillance", "Encryption", "Standards", "Taxation", "Digital rights",
     "Internet governance", "Disinformation", "Connectivity",
-]  # fmt: skip
-
-COMMON_WORDS = words_of(
-    "the of and to in a is that for on with as by at from this was are be has have it "
-    "said will which their its an or not but been more new also would after other over "
-    "year years week government minister court law rules data company companies users "
-    "public national european union states state country countries market digital online "
-    "policy platform platforms technology services service people report plan first last"
-)
-POLICY_WORDS = words_of(
-    "regulation privacy antitrust semiconductor export sanctions tariff chips cloud "
-    "algorithm transparency accountability surveillance encryption ransomware breach "
-    "vulnerability disinformation moderation copyright licensing interoperability "
-    "competition merger acquisition fine penalty investigation commission parliament "
-    "council treaty negotiation summit standard certification audit compliance "
-    "subsidy investment infrastructure broadband satellite spectrum cable quantum "
-    "biometric identity election misinformation children safety age verification "
-    "cryptocurrency stablecoin blockchain exchange taxation levy minimum governance "
-    "multilateral diplomacy geopolitics sovereignty localisation transfer adequacy "
-    "consent tracking advertising cookies gatekeeper marketplace consumer liability"
-)
-SEARCH_QUERIES = [
-    "regulation", "privacy fine", "semiconductor export controls", "antitrust merger",
-    "ransomware", "stablecoin", "age verification", '"data transfer"', "quantum -chips",
-    "gatekeeper marketplace", "disinformation election", "biometric surveillance",
-    "spectrum satellite", "interoperability", "copyright licensing", "sovereignty cloud",
 ]  # fmt: skip
 
 
@@ -106,6 +83,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--reseed", action="store_true", help="delete and rebuild the data")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument(
+        "--search-only", action="store_true", help="load only search and /healthz (big worlds)"
+    )
     return parser.parse_args()
 
 
@@ -146,20 +126,13 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def make_body(rng: random.Random, words: list[str], weights: list[float]) -> str:
-    paragraphs = []
-    for _ in range(rng.randint(4, 8)):
-        sentence_words = rng.choices(words, cum_weights=weights, k=rng.randint(30, 45))
-        paragraphs.append(" ".join(sentence_words).capitalize() + ".")
-    return "\n\n".join(paragraphs)
-
-
 def seed(args: argparse.Namespace) -> None:
     """Fill the database with the requested world unless it is already there."""
     from django.db import connection, transaction
     from django.utils.text import slugify
 
     from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
+    from articles.search_index import POSTGRES_GIN_INDEX
     from newsletters.models import Issue, IssueItem
 
     have = (Article.objects.count(), Topic.objects.count(), Issue.objects.count())
@@ -172,14 +145,10 @@ def seed(args: argparse.Namespace) -> None:
             "TRUNCATE articles_article, articles_topic, articles_source, articles_storygroup, "
             "articles_event, newsletters_issue RESTART IDENTITY CASCADE"
         )
+        # A bulk load fills the GIN index faster built once at the end than row by row.
+        cursor.execute("DROP INDEX IF EXISTS articlesearch_vector_gin")
     rng = random.Random(20250425)
-    words = COMMON_WORDS + POLICY_WORDS + [f"term{index}" for index in range(3000)]
-    # Zipf-like: common words dominate, policy words are mid-frequency, terms are rare.
-    raw_weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(words))]
-    cumulative, total = [], 0.0
-    for weight in raw_weights:
-        total += weight
-        cumulative.append(total)
+    vocabulary = Vocabulary()
     now = datetime.now(UTC)
     names = (TOPIC_NAMES * (args.topics // len(TOPIC_NAMES) + 1))[: args.topics]
     with transaction.atomic():
@@ -199,10 +168,28 @@ def seed(args: argparse.Namespace) -> None:
         groups = StoryGroup.objects.bulk_create(StoryGroup() for _ in range(args.articles // 10))
         span = timedelta(weeks=max(args.issues, 12) + 4)
         batch: list[Article] = []
-        created: list[Article] = []
+        # Only ids, dates and titles are kept: 500,000 bodies do not fit in memory.
+        created: list[tuple[int, datetime, str]] = []
+        links: list[ArticleTopic] = []
+        link_count = 0
+
+        def flush() -> None:
+            nonlocal link_count
+            for article in Article.objects.bulk_create(batch):
+                created.append((article.pk, article.published_at, article.title))
+                for topic in rng.sample(topics, rng.choice((1, 1, 2))):
+                    links.append(ArticleTopic(article_id=article.pk, topic=topic))
+            ArticleTopic.objects.bulk_create(links, batch_size=5000)
+            link_count += len(links)
+            links.clear()
+            batch.clear()
+            if sys.stdout.isatty():
+                rate = len(created) / (time.perf_counter() - started)
+                print(f"\rdata: {len(created):,} articles ({rate:,.0f}/s)", end="", flush=True)
+
         for index in range(args.articles):
-            picked = rng.sample(POLICY_WORDS, 4)
-            title = f"{picked[0].capitalize()} {picked[1]} and {picked[2]}: {picked[3]} {index}"
+            title = make_title(rng, index)
+            body = make_body(rng, vocabulary)
             batch.append(
                 Article(
                     source=sources[index % len(sources)],
@@ -211,7 +198,7 @@ def seed(args: argparse.Namespace) -> None:
                     title=title,
                     slug=slugify(title)[:200],
                     summary=f"<p>{title}: what happened and why it matters.</p>",
-                    body_text=(body := make_body(rng, words, cumulative)),
+                    body_text=body,
                     body_html="".join(f"<p>{part}</p>" for part in body.split("\n\n")),
                     published_at=now - span * rng.random(),
                     extraction_status=Article.Extraction.EXTRACTED,
@@ -220,18 +207,10 @@ def seed(args: argparse.Namespace) -> None:
                 )
             )
             if len(batch) == 2000:
-                created += Article.objects.bulk_create(batch)
-                batch = []
-                if sys.stdout.isatty():
-                    print(f"\rdata: {len(created):,} articles", end="", flush=True)
-        created += Article.objects.bulk_create(batch)
+                flush()
+        flush()
         if sys.stdout.isatty():
             print()
-        links = []
-        for article in created:
-            for topic in rng.sample(topics, rng.choice((1, 1, 2))):
-                links.append(ArticleTopic(article=article, topic=topic))
-        ArticleTopic.objects.bulk_create(links, batch_size=5000)
         events = Event.objects.bulk_create(
             Event(
                 title=f"Forum on {rng.choice(POLICY_WORDS)} {index}",
@@ -244,7 +223,7 @@ def seed(args: argparse.Namespace) -> None:
             )
             for index in range(400)
         )
-        by_week = sorted(created, key=lambda article: article.published_at, reverse=True)
+        by_week = sorted(created, key=lambda row: row[1], reverse=True)
         items = []
         issues = []
         for number in range(1, args.issues + 1):
@@ -256,7 +235,7 @@ def seed(args: argparse.Namespace) -> None:
                     slug=f"weekly-{number}",
                     period_start=end - timedelta(days=6),
                     period_end=end,
-                    letter="Dear readers,\n\n" + make_body(rng, words, cumulative),
+                    letter="Dear readers,\n\n" + make_body(rng, vocabulary),
                     sign_off="The Editors",
                     status=Issue.Status.SENT,
                     sent_at=now - timedelta(weeks=args.issues - number),
@@ -267,15 +246,15 @@ def seed(args: argparse.Namespace) -> None:
         for index, issue in enumerate(reversed(issues)):
             pool = by_week[index * per_issue : (index + 1) * per_issue]
             chosen = rng.sample(pool, min(16, len(pool)))
-            for order, article in enumerate(chosen):
+            for order, (article_id, _, title) in enumerate(chosen):
                 section = IssueItem.Section.RADAR if order < 12 else IssueItem.Section.READING
                 items.append(
                     IssueItem(
                         issue=issue,
                         section=section,
                         order=order,
-                        article=article,
-                        headline=article.title,
+                        article_id=article_id,
+                        headline=title,
                         blurb="Why it matters, in two sentences.",
                     )
                 )
@@ -291,29 +270,44 @@ def seed(args: argparse.Namespace) -> None:
                 )
         IssueItem.objects.bulk_create(items, batch_size=5000)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute(POSTGRES_GIN_INDEX)
+        cursor.execute("VACUUM ANALYZE")
     print(
-        f"data: seeded {len(created):,} articles, {len(links):,} topic links, "
+        f"data: seeded {len(created):,} articles, {link_count:,} topic links, "
         f"{len(issues)} issues, {len(items):,} items in {time.perf_counter() - started:.0f} s"
     )
+
+
+def search_urls(topics: list[str]) -> dict[str, list[str]]:
+    """Search URLs by kind of query (``search_vocabulary.search_queries``), many pages."""
+    rng = random.Random(7)
+    kinds: dict[str, list[str]] = {}
+    for kind, queries in search_queries(Vocabulary()).items():
+        urls = []
+        for query in queries:
+            params = {"q": query.removesuffix(" @topic")}
+            if query.endswith(" @topic"):
+                params["topic"] = rng.choice(topics)
+            urls.append("/search/?" + urlencode(params))
+            # Readers sort by date now and then, and go to a later page.
+            urls.append("/search/?" + urlencode({**params, "sort": "newest"}))
+            urls.append("/search/?" + urlencode({**params, "page": 2}))
+        kinds[kind] = urls
+    return kinds
 
 
 def sample_urls(args: argparse.Namespace) -> dict[str, list[str]]:
     from articles.models import Article, Topic
     from newsletters.models import Issue
 
-    rng = random.Random(7)
     article_urls = [
         f"/articles/{pk}-{slug}/"
         for pk, slug in Article.objects.published().order_by("?").values_list("pk", "slug")[:300]
     ]
     topics = list(Topic.objects.values_list("slug", flat=True))
     issue_numbers = list(Issue.objects.published().values_list("number", flat=True))
-    searches = []
-    for query in SEARCH_QUERIES:
-        searches.append("/search/?" + urlencode({"q": query}))
-        searches.append("/search/?" + urlencode({"q": query, "topic": rng.choice(topics)}))
-    return {
+    searches = [url for urls in search_urls(topics).values() for url in urls]
+    pages = {
         "home": ["/"],
         "topic": [f"/topics/{slug}/" for slug in topics],
         "article": article_urls,
@@ -321,6 +315,9 @@ def sample_urls(args: argparse.Namespace) -> dict[str, list[str]]:
         "search": searches,
         "trivial (/healthz)": ["/healthz"],
     }
+    if args.search_only:
+        return {name: pages[name] for name in ("search", "trivial (/healthz)")}
+    return pages
 
 
 def in_process_costs(urls: dict[str, list[str]]) -> None:
@@ -345,6 +342,69 @@ def in_process_costs(urls: dict[str, list[str]]) -> None:
             assert response.status_code == 200, (path, response.status_code)
             queries = max(queries, len(captured.captured_queries))
         print(f"  {name:<20} {queries:>2} queries  median {statistics.median(timings):6.1f} ms")
+
+
+def buffers_touched(queries: list[dict]) -> int:
+    """Shared buffers (8 kB pages, hit or read) the searches' queries touch, by EXPLAIN
+    ANALYZE: a measure of work that does not depend on how busy the machine is."""
+    import json
+
+    from django.db import connection
+
+    total = 0
+    with connection.cursor() as cursor:
+        for entry in queries:
+            if not entry["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + entry["sql"])
+            (document,) = cursor.fetchone()
+            document = json.loads(document) if isinstance(document, str) else document
+            plan = document[0]["Plan"]
+            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return total
+
+
+def search_costs() -> None:
+    """Each kind of search query, in-process: queries, median and worst milliseconds,
+    the 8 kB pages its queries touch (median), and the count a reader sees (first page,
+    relevance; the kind's URLs also sort by newest and go to page 2)."""
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import Topic
+
+    client = Client()
+    topics = list(Topic.objects.values_list("slug", flat=True))
+    print("\nsearch, in-process, per kind of query (each URL twice, warm):")
+    print(
+        f"  {'kind':<16} {'urls':>4} {'queries':>7} {'median ms':>9} {'max ms':>7} "
+        f"{'pages':>6}  counts seen"
+    )
+    for kind, urls in search_urls(topics).items():
+        timings, queries, counts, pages = [], 0, [], []
+        for path in urls:
+            for attempt in range(2):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(path, HTTP_HOST="127.0.0.1")
+                    elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, (path, response.status_code)
+                if attempt:
+                    timings.append(elapsed)
+                    pages.append(buffers_touched(captured.captured_queries))
+                queries = max(queries, len(captured.captured_queries))
+            if "page=" not in path and "sort=" not in path:
+                found = re.search(
+                    r'id="results-title"[^>]*>([^<]*?) (?:results?) for', response.content.decode()
+                )
+                counts.append(found.group(1) if found else "0")
+        print(
+            f"  {kind:<16} {len(urls):>4} {queries:>7} {statistics.median(timings):9.1f} "
+            f"{max(timings):7.1f} {statistics.median(pages):6.0f}  {', '.join(counts)}"
+        )
 
 
 def free_port() -> int:
@@ -458,6 +518,7 @@ def main() -> None:
     urls = sample_urls(args)
     call_command("collectstatic", interactive=False, verbosity=0)
     in_process_costs(urls)
+    search_costs()
 
     port = args.port or free_port()
     gunicorn = shutil.which("gunicorn", path=str(ROOT / ".venv" / "bin")) or "gunicorn"
@@ -511,7 +572,9 @@ def main() -> None:
             print(f"  {name:<20} {rate:8.0f} {p50:8.1f} {p95:8.1f} {errors:7d}")
         trivial = results["trivial (/healthz)"]
         print("\nthroughput relative to the trivial view (aim: cached pages >= 0.50):")
-        for name in ("home", "topic", "article", "issue", "search"):
+        for name in [
+            name for name in results if name in ("home", "topic", "article", "issue", "search")
+        ]:
             print(f"  {name:<20} {results[name] / trivial:5.2f}")
     finally:
         server.terminate()

@@ -176,6 +176,9 @@ try:
     # Searches per minute from one address (0: no limit). Search is the one page that
     # always reaches the database, so it is the one worth protecting from scrapers.
     READER_SEARCH_PER_MINUTE = env_int("READER_SEARCH_PER_MINUTE", 60, minimum=0)
+    # Optional search engine (OpenSearch), http://host:9200/index-name; empty: the
+    # database searches (digest/site/search_engine.py).
+    SEARCH_ENGINE_URL = env_str("SEARCH_ENGINE_URL")
 
     # ---------------------------------------------------------------- email
     for _key, _value in email_config(
@@ -212,6 +215,17 @@ try:
     # --- subscriptions & delivery
     # Subject: "<prefix> #209 – <title>".
     NEWSLETTER_SUBJECT_PREFIX = env_str("NEWSLETTER_SUBJECT_PREFIX", "Weekly")
+    # Every issue's footer names the publisher's postal address (CAN-SPAM requires one in
+    # bulk mail; Gmail and Yahoo look for a clear sender) and says why the reader gets it.
+    # Required with DEBUG off: `manage.py check --deploy` fails without them.
+    NEWSLETTER_POSTAL_ADDRESS = env_str(
+        "NEWSLETTER_POSTAL_ADDRESS",
+        "Digital Policy Weekly, 1 Example Street, 1200 Geneva, Switzerland" if DEBUG else "",
+    )
+    NEWSLETTER_REASON = env_str(
+        "NEWSLETTER_REASON",
+        f"You receive this because you subscribed to {SITE_NAME} at {SITE_URL}." if DEBUG else "",
+    )
     # Temporary (4xx) failures before a delivery is given up as failed.
     NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 6, minimum=1)
     # First retry delay after a temporary failure; doubles per attempt.
@@ -253,7 +267,8 @@ try:
         "FETCH_USER_AGENT", "DigestBot/0.1 (+https://github.com/; tech-policy news digest)"
     )
     # Networks (CIDR) the fetcher may reach even though they are not public, e.g.
-    # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all.
+    # "10.1.2.0/24" for an intranet feed. FETCH_ALLOW_PRIVATE_NETWORKS=1 allows all private
+    # ones except link-local and cloud metadata addresses, which only this list can open.
     FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
     for _cidr in FETCH_ALLOWED_NETWORKS:
         try:
@@ -295,6 +310,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     # django-anymail: ESP backends (EMAIL_URL=anymail://<esp>) and their tracking webhooks
     "anymail",
+    "axes",  # sign-in throttling (see below)
+    "csp",  # the Content-Security-Policy header (see below)
     "articles",
     "newsletters",
     "digest.core",
@@ -311,6 +328,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its own page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "digest.urls"
@@ -397,7 +422,22 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes logs every sign-in at INFO; failures and lock-outs are WARNING.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 LOGIN_URL = "admin:login"
+
+# Content-Security-Policy and login throttling, kept in their own module ("X as X" marks
+# each name as a setting this module exports).
+from digest.security_settings import AXES_COOLOFF_TIME as AXES_COOLOFF_TIME  # noqa: E402
+from digest.security_settings import AXES_FAILURE_LIMIT as AXES_FAILURE_LIMIT  # noqa: E402
+from digest.security_settings import (  # noqa: E402
+    AXES_LOCKOUT_PARAMETERS as AXES_LOCKOUT_PARAMETERS,
+)
+from digest.security_settings import AXES_LOCKOUT_TEMPLATE as AXES_LOCKOUT_TEMPLATE  # noqa: E402
+from digest.security_settings import AXES_RESET_ON_SUCCESS as AXES_RESET_ON_SUCCESS  # noqa: E402
+from digest.security_settings import AXES_VERBOSE as AXES_VERBOSE  # noqa: E402
+from digest.security_settings import (  # noqa: E402
+    CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY,
+)

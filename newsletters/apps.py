@@ -14,3 +14,5 @@ class NewslettersConfig(AppConfig):
         import_module(f"{self.name}.tasks")
         # Connects the anymail tracking signal (ESP bounce and complaint webhooks).
         import_module(f"{self.name}.sending.esp_events")
+        # Registers the deploy checks (sender identity in every issue's footer).
+        import_module(f"{self.name}.checks")

@@ -369,3 +369,19 @@ class Open(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} opened"
+
+
+class EmailImage(TimestampedModel):
+    """An image an issue shows, converted to a small JPEG for email clients.
+
+    Stored in the database so any web host can serve what any worker converted.
+    """
+
+    key = models.CharField(max_length=64, unique=True, help_text="Hash of source and size.")
+    source_url = models.URLField(max_length=2000)
+    content = models.BinaryField()
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+
+    def __str__(self) -> str:
+        return self.source_url

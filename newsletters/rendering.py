@@ -28,11 +28,17 @@ from django.urls import reverse
 
 from articles.cleaning.sanitising import html_to_text, plain_text
 from articles.models import ArticleTopic, Topic
-from articles.timezones import format_duration, format_zoned_times
-from digest.core.links import absolute_url, is_web_url
+from articles.timezones import (
+    format_event_dates,
+    format_event_length,
+    format_zoned_times,
+)
+from digest.core.links import absolute_url
 from newsletters.clicks import click_url, open_pixel_url
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.sections import IssueSection, issue_sections
+from newsletters.email_images import EMAIL_IMAGE_HEIGHT, EMAIL_IMAGE_WIDTH, email_image_url
+from newsletters.email_text import issue_text
 from newsletters.models import Issue, IssueItem, Subscriber
 from newsletters.subscribers.tokens import Purpose, make_token
 
@@ -114,32 +120,49 @@ def _radar_for_topics(items: list[IssueItem], topic_ids: frozenset[int]) -> list
 
 
 @dataclass
-class _EmailItem:
+class EmailItem:
+    """One item as the email shows it: plain text fields and absolute URLs."""
+
     headline: str
     blurb_text: str
     url: str
     image_url: str
     source_name: str
+    image_alt: str = ""
+    image_width: int = EMAIL_IMAGE_WIDTH
+    image_height: int = EMAIL_IMAGE_HEIGHT
     when: str = ""
     zoned_times: str = ""
     duration: str = ""
     place: str = ""
 
 
-def _email_item(item: IssueItem) -> _EmailItem:
+def _email_item(item: IssueItem) -> EmailItem:
     image = item.image_url or (item.article.image_url if item.article_id else "")
-    result = _EmailItem(
+    source_name = item.article.source.name if item.article_id else ""
+    url = item.target_url or ""
+    if item.event_id:
+        # The site's event page: it holds the times, the calendar file and the link on.
+        url = item.event.get_absolute_url()
+    result = EmailItem(
         headline=plain_text(item.headline),
         blurb_text=plain_text(item.blurb),
-        url=absolute_url(item.target_url or ""),
-        image_url=image if is_web_url(image) else "",
-        source_name=item.article.source.name if item.article_id else "",
+        url=absolute_url(url),
+        image_url=email_image_url(image),
+        # The image is not a link (the headline is the item's one link), so its alt
+        # text says what it is rather than repeating the headline.
+        image_alt=f"Picture from {source_name}" if source_name else "Picture for this item",
+        source_name=source_name,
     )
     if item.event_id:
         event = item.event
-        result.when = f"{event.starts_at:%-d %B %Y}"
+        result.when = format_event_dates(
+            starts_at=event.starts_at, ends_at=event.ends_at, zone_name=event.time_zone
+        )
         result.zoned_times = format_zoned_times(moment=event.starts_at)
-        result.duration = format_duration(event.duration)
+        result.duration = format_event_length(
+            starts_at=event.starts_at, ends_at=event.ends_at, zone_name=event.time_zone
+        )
         result.place = "Online" if event.is_online else event.place
     return result
 
@@ -197,11 +220,13 @@ def render_issue_email(
         "sections": email_sections,
         "chosen_topics": chosen_topics,
         "period": _period(issue),
+        "postal_address": settings.NEWSLETTER_POSTAL_ADDRESS,
+        "reason": settings.NEWSLETTER_REASON
+        or f"You receive this because you subscribed to {settings.SITE_NAME}.",
         **markers,
     }
     html = _INLINER.inline(render_to_string("newsletters/email/issue.html", context))
-    text = render_to_string("newsletters/email/issue.txt", context)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    text = issue_text(context=context)
     return RenderedIssue(
         issue_id=issue.pk,
         topic_ids=topic_ids,

@@ -73,13 +73,15 @@ def issues_start_scheduled_task() -> None:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=6)
-def subscriber_email_send_task(self, subscriber_id: int, kind: str) -> None:
+def subscriber_email_send_task(
+    self, subscriber_id: int, kind: str, topic_ids: list[int] | None = None
+) -> None:
     """Send a subscriber's confirmation link or note; retry temporary SMTP trouble."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return
     try:
-        send_subscriber_email(subscriber=subscriber, kind=kind)
+        send_subscriber_email(subscriber=subscriber, kind=kind, topic_ids=topic_ids)
     except OSError as error:  # smtplib's errors and network errors
         failure = classify_smtp_error(error)
         if not failure.temporary or self.request.is_eager:

@@ -13,6 +13,7 @@ from articles.models import Article, BoilerplateSighting, StoryGroup
 from newsletters.models import (
     Click,
     Delivery,
+    EmailImage,
     Issue,
     IssueItem,
     IssueLink,
@@ -57,7 +58,12 @@ CHANGELIST_QUERIES = {
     "IssueLink": 6,
     "Click": 6,
     "Open": 5,
+    "EmailImage": 7,
 }
+
+
+# The database's own search index (rows written only by triggers): nothing to administer.
+NOT_ADMINISTERED = ("ArticleSearch",)
 
 
 def app_models():
@@ -65,6 +71,7 @@ def app_models():
         model
         for label in ("articles", "newsletters")
         for model in apps.get_app_config(label).get_models()
+        if model.__name__ not in NOT_ADMINISTERED
     ]
 
 
@@ -109,6 +116,13 @@ def fill(rows: int) -> None:
         link = IssueLink.objects.create(issue=issue, url=f"https://example.org/{index}")
         Click.objects.create(delivery=delivery, link=link)
         Open.objects.create(delivery=delivery)
+        EmailImage.objects.create(
+            key=f"{index:064x}",
+            source_url=f"https://img.example.org/{index}.png",
+            content=b"jpeg",
+            width=144,
+            height=96,
+        )
     # The admin keeps one welcome email; the list must still scale if there were more.
     WelcomeEmail.objects.bulk_create(WelcomeEmail(subject=f"Welcome {n}") for n in range(rows))
 

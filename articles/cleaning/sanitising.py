@@ -1,7 +1,10 @@
 """The one sanitiser for HTML that came from outside, and plain-text helpers.
 
 Everything a feed or an article page gives us passes through ``sanitize_html``
-before it is stored: a strict allowlist (nh3/ammonia), http/https/mailto URLs
+(or, for plain text, ``plain_text`` / ``xml_safe``) before it is stored, which
+also removes every character XML 1.0 forbids (C0 controls other than tab and
+line breaks, lone surrogates, U+FFFE/U+FFFF) so no stored text can break the
+site's own feeds. HTML gets: a strict allowlist (nh3/ammonia), http/https/mailto URLs
 only, relative URLs resolved against the page they came from, and the content
 of script-like elements dropped entirely rather than shown as text.
 """
@@ -66,6 +69,17 @@ _WHITESPACE = re.compile(r"\s+")
 _BR = "\ue000"
 
 
+# Characters XML 1.0 does not allow at all (a feed writer refuses them).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids; everything else kept as it is."""
+    if not value:
+        return value
+    return _XML_FORBIDDEN.sub("", value)
+
+
 def _http_base(base_url: str | None) -> str | None:
     if not base_url:
         return None
@@ -106,7 +120,8 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """
     if not html:
         return ""
-    cleaned = _cleaner(_http_base(base_url)).clean(html)
+    # Before cleaning: a character reference such as &#26; decodes to a forbidden one.
+    cleaned = xml_safe(_cleaner(_http_base(base_url)).clean(xml_safe(html)))
     return _IMG_TAG.sub(_drop_img_without_src, cleaned).strip()
 
 
@@ -171,24 +186,25 @@ def html_to_text(html: str) -> str:
     if not html or not html.strip():
         return ""
     # Sanitising first gives lxml well-formed, already-escaped input to walk.
-    cleaned = _TEXT_CLEANER.clean(html)
+    cleaned = xml_safe(_TEXT_CLEANER.clean(xml_safe(html)))
     if not cleaned.strip():
         return ""
     root = lxml.html.fragment_fromstring(cleaned, create_parent="div")
-    return "\n\n".join(_blocks(root))
+    return xml_safe("\n\n".join(_blocks(root)))
 
 
 def plain_text(value: str) -> str:
     """Return ``value`` (a title, a name, an author) as one line of plain text.
 
     Tags are removed (script-like elements with their content), entities decoded,
-    and all whitespace collapsed to single spaces. The result is not escaped:
-    escaping is the template's job when it is shown.
+    and all whitespace collapsed to single spaces; characters XML forbids are
+    removed. The result is not escaped: escaping is the template's job when it is
+    shown.
     """
     if not value:
         return ""
     if "<" not in value and "&" not in value:
-        return _WHITESPACE.sub(" ", value).strip()
+        return _WHITESPACE.sub(" ", xml_safe(value)).strip()
     text = html_to_text(value)
     # html_to_text decodes entities once; a second literal "&amp;" stays as written.
     return _WHITESPACE.sub(" ", text).strip()

@@ -1,7 +1,9 @@
 """Which URLs and addresses the fetcher may reach.
 
 Only ``http`` and ``https``; only public addresses, unless ``FETCH_ALLOWED_NETWORKS``
-names a network or ``FETCH_ALLOW_PRIVATE_NETWORKS`` lifts the check.
+names a network or ``FETCH_ALLOW_PRIVATE_NETWORKS`` lifts the check. Link-local and
+cloud metadata addresses stay refused whatever that switch says: only a network
+named in ``FETCH_ALLOWED_NETWORKS`` opens them.
 """
 
 from __future__ import annotations
@@ -30,19 +32,48 @@ _EXTRA_BLOCKED_NETWORKS = (
 )
 
 
+# Where cloud platforms answer with instance credentials: refused even when private
+# networks are allowed (a demo or an intranet needs loopback or 10/8, never these).
+METADATA_NETWORKS = (
+    ipaddress.ip_network("169.254.0.0/16"),  # IPv4 link-local: AWS, GCP, Azure, OCI metadata
+    ipaddress.ip_network("fe80::/10"),  # IPv6 link-local
+    ipaddress.ip_network("fd00:ec2::254/128"),  # AWS metadata over IPv6
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud metadata
+    ipaddress.ip_network("168.63.129.16/32"),  # Azure host agent (a public address)
+)
+
+
+def _embedded_ipv4(address: IPAddress) -> IPAddress | None:
+    """The IPv4 address carried by an IPv4-mapped, 6to4 or Teredo IPv6 address."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.teredo:
+        return address.teredo[1]
+    return address.ipv4_mapped or address.sixtofour
+
+
+def metadata_refusal(address: IPAddress) -> str:
+    """Why ``address`` is a link-local or metadata address, or "" if it is not one."""
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        reason = metadata_refusal(embedded)
+        return f"{reason} (inside {address})" if reason else ""
+    for network in METADATA_NETWORKS:
+        if address.version == network.version and address in network:
+            return f"{address} is a link-local or cloud metadata address"
+    return ""
+
+
 def address_refusal(address: IPAddress) -> str:
     """Why ``address`` must not be fetched from, or "" if it is public.
 
     IPv4-mapped, 6to4 and Teredo IPv6 addresses are judged by the IPv4 address
     they carry, so ``::ffff:127.0.0.1`` is loopback like ``127.0.0.1``.
     """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if address.teredo:
-            embedded = address.teredo[1]
-        if embedded is not None:
-            reason = address_refusal(embedded)
-            return f"{reason} (inside {address})" if reason else ""
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        reason = address_refusal(embedded)
+        return f"{reason} (inside {address})" if reason else ""
     checks = (
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
@@ -67,14 +98,19 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 
 def check_addresses(host: str, addresses: Iterable[IPAddress], *, url: str) -> None:
-    """Raise BlockedAddressError unless every address may be fetched from."""
-    if settings.FETCH_ALLOW_PRIVATE_NETWORKS:
-        return
+    """Raise BlockedAddressError unless every address may be fetched from.
+
+    An address inside ``FETCH_ALLOWED_NETWORKS`` is always allowed; a link-local or
+    metadata address otherwise never is; any other non-public address only with
+    ``FETCH_ALLOW_PRIVATE_NETWORKS``.
+    """
     allowed = _allowed_networks()
     for address in addresses:
         if any(address.version == net.version and address in net for net in allowed):
             continue
-        reason = address_refusal(address)
+        reason = metadata_refusal(address)
+        if not reason and not settings.FETCH_ALLOW_PRIVATE_NETWORKS:
+            reason = address_refusal(address)
         if reason:
             raise BlockedAddressError(
                 f"Refused to fetch {url}: {host} resolves to {reason}, "

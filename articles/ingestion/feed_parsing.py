@@ -10,6 +10,8 @@ and titles and names go through ``plain_text``.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 from django.utils.html import escape, linebreaks
 
-from articles.cleaning.sanitising import plain_text, sanitize_html
+from articles.cleaning.sanitising import plain_text, sanitize_html, xml_safe
 from digest.core.links import web_url_or_empty
 
 # A date this far in the future is a publisher's mistake; the fetch time is used.
@@ -62,6 +64,34 @@ class ParsedFeed:
     entries: list[FeedEntry] = field(default_factory=list)
     warning: str = ""
     """Why feedparser called the document ill-formed, when it still yielded entries."""
+    skipped: list[str] = field(default_factory=list)
+    """Why each entry that was read but cannot become an article was left out."""
+
+
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _allowed_in_xml(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _drop_forbidden_references(content: bytes) -> bytes:
+    """``content`` without character references to characters XML forbids (``&#26;``,
+    a lone surrogate ``&#xD800;`` on which feedparser itself crashes, …)."""
+    if b"&#" not in content:
+        return content
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        hexadecimal, decimal = match.groups()
+        code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        return match.group(0) if _allowed_in_xml(code) else b""
+
+    return _CHARACTER_REFERENCE.sub(replace, content)
 
 
 def _entry_date(entry: feedparser.FeedParserDict, *, now: datetime) -> datetime | None:
@@ -110,24 +140,40 @@ def _entry_summary(entry: feedparser.FeedParserDict, *, base: str) -> str:
     detail = entry.get("summary_detail") or {}
     if summary and detail.get("type") == "text/plain":
         # Plain text: escape it as text, keep the paragraphs.
-        return linebreaks(escape(summary))
+        return linebreaks(escape(xml_safe(summary)))
     return sanitize_html(summary, base_url=base)
 
 
-def _entry(entry: feedparser.FeedParserDict, *, base: str, now: datetime) -> FeedEntry:
+def content_guid(*, title: str, summary_html: str, content_html: str) -> str:
+    """A stable GUID for an entry that has neither id nor link: a digest of its content,
+    so the same entry polled again gets the same GUID and is not stored twice."""
+    digest = hashlib.sha256(f"{title}\n{summary_html}\n{content_html}".encode()).hexdigest()
+    return f"urn:digest:content:{digest[:40]}"
+
+
+def _entry(entry: feedparser.FeedParserDict, *, base: str, now: datetime) -> FeedEntry | None:
+    """The entry as plain values, or None when it carries nothing an article could show."""
     entry_base = (entry.get("summary_detail") or {}).get("base") or base
-    guid = str(entry.get("id") or "").strip()[:MAX_GUID_LENGTH]
+    guid = xml_safe(str(entry.get("id") or "")).strip()[:MAX_GUID_LENGTH]
     raw_link = entry.get("link") or ""
     if entry.get("guidislink") and raw_link == entry.get("id") and "://" not in raw_link:
         # feedparser copied a GUID that is not a URL into the link: there is no link.
         raw_link = ""
     link = web_url_or_empty(raw_link, base=entry_base)
+    title = plain_text(entry.get("title", ""))[:MAX_TITLE_LENGTH]
+    summary_html = _entry_summary(entry, base=entry_base)
+    content_html = _entry_content(entry, base=entry_base)
+    if not (guid or link or title or summary_html or content_html):
+        return None
+    if not guid and not link:
+        # RSS 2.0 allows an item with only a description (or only a title).
+        guid = content_guid(title=title, summary_html=summary_html, content_html=content_html)
     return FeedEntry(
         guid=guid,
         link=link,
-        title=plain_text(entry.get("title", ""))[:MAX_TITLE_LENGTH],
-        summary_html=_entry_summary(entry, base=entry_base),
-        content_html=_entry_content(entry, base=entry_base),
+        title=title,
+        summary_html=summary_html,
+        content_html=content_html,
         author=plain_text(entry.get("author", ""))[:300],
         published_at=_entry_date(entry, now=now),
         image_url=_entry_image(entry, base=entry_base)[:2000],
@@ -152,7 +198,8 @@ def parse_feed(
     Promises: relative links are resolved against ``url`` (or the feed's own
     xml:base); declared encodings are honoured and undeclared ones guessed; an
     ill-formed feed still yields the entries that could be read (``warning`` says
-    what was wrong); entries with neither link, GUID nor title are left out.
+    what was wrong); an entry with neither link nor GUID gets a GUID made from its
+    content; an entry with no content at all is left out and ``skipped`` says so.
     Raises ``NotAFeedError`` for a document that is not a feed and
     ``MalformedFeedError`` for a feed too broken to yield anything.
     """
@@ -162,6 +209,7 @@ def parse_feed(
         # The full header, charset included: feedparser weighs it against the XML's own.
         headers["content-type"] = content_type
     media_type = content_type.split(";", 1)[0].strip().lower()
+    content = _drop_forbidden_references(content)
     parsed = feedparser.parse(content, response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
 
@@ -176,11 +224,14 @@ def parse_feed(
         detail = f" ({problem})" if problem else ""
         raise NotAFeedError(f"{url} is not an RSS or Atom feed{detail}.")
 
-    entries = [
-        _entry(entry, base=url, now=now)
-        for entry in parsed.entries
-        if entry.get("link") or entry.get("id") or entry.get("title")
-    ]
+    entries: list[FeedEntry] = []
+    skipped: list[str] = []
+    for raw in parsed.entries:
+        entry = _entry(raw, base=url, now=now)
+        if entry is None:
+            skipped.append("The entry has no link, GUID, title or content.")
+        else:
+            entries.append(entry)
     lowered = content.lower()
     had_entries = parsed.entries or b"<item" in lowered or b"<entry" in lowered
     if problem and not entries and had_entries:
@@ -193,4 +244,5 @@ def parse_feed(
         version=parsed.version or "",
         entries=entries,
         warning=problem,
+        skipped=skipped,
     )

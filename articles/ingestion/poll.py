@@ -13,12 +13,11 @@ story loses on the unique constraint and is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -31,12 +30,13 @@ from articles.cleaning.sanitising import html_to_text
 from articles.cleaning.trailers import RecentBodies, clean_body
 from articles.fetching import client as fetching
 from articles.fetching.errors import FetchError
-from articles.grouping.canonical import canonicalize_url, registrable_domain
+from articles.grouping.canonical import canonicalize_url
 from articles.grouping.classify import source_default_topic_ids, suggest_topics
 from articles.grouping.dedupe import assign_story_group
 from articles.ingestion import calendar_import as calendars
 from articles.ingestion import feed_parsing as feeds
 from articles.ingestion import scheduling
+from articles.ingestion.candidates import MAX_URL_LENGTH, Candidate, new_candidates
 from articles.models import Article, Source, Topic
 
 logger = logging.getLogger(__name__)
@@ -46,9 +46,6 @@ Fetch = Callable[..., fetching.FetchResult]
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 FEED_ACCEPT = fetching.DEFAULT_ACCEPT
 ICAL_ACCEPT = "text/calendar, */*;q=0.5"
-MAX_URL_LENGTH = 2000
-# Lookups of existing keys go in chunks well under every database's parameter limit.
-LOOKUP_CHUNK = 500
 # Errors a single source can cause: recorded on the source, never raised to the caller.
 SOURCE_ERRORS = (FetchError, feeds.FeedError, calendars.CalendarError, ExtractionError)
 
@@ -67,7 +64,11 @@ class PollResult:
     new_articles: int = 0
     new_events: int = 0
     skipped_entries: int = 0
-    """Entries that could not be stored (no link, GUID or title; URL too long; a bug)."""
+    """Entries that could not be stored (no content at all, URL too long, repeated, a bug)."""
+    skip_reasons: list[str] = field(default_factory=list)
+    """One reason per skipped entry."""
+    warning: str = ""
+    """What was wrong with a feed that was still read (ill-formed XML)."""
     error: str = ""
 
 
@@ -135,90 +136,16 @@ def _poll_claimed(*, source: Source, fetch: Fetch) -> PollResult:
     else:
         outcome = _ingest_feed(source=source, response=response, fetch=fetch)
     scheduling.record_success(
-        source=source, etag=response.etag, last_modified=response.last_modified
+        source=source,
+        etag=response.etag,
+        last_modified=response.last_modified,
+        warning=outcome.warning,
+        skip_reasons=outcome.skip_reasons,
     )
     return outcome
 
 
 # -------------------------------------------------------------------- feeds
-
-
-@dataclass
-class _Candidate:
-    entry: feeds.FeedEntry
-    canonical_url: str
-    guid: str
-
-
-def _same_outlet_source_ids(source: Source) -> list[int]:
-    """Sources of the same outlet as ``source`` (same registrable domain), itself included."""
-    outlet = {registrable_domain(source.url), registrable_domain(source.site_url)} - {""}
-    return [
-        pk
-        for pk, url, site_url in Source.objects.values_list("pk", "url", "site_url")
-        if pk == source.pk or outlet & {registrable_domain(url), registrable_domain(site_url)}
-    ]
-
-
-def _chunks(values: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start : start + LOOKUP_CHUNK]
-
-
-def _entry_key_url(source: Source, entry: feeds.FeedEntry) -> str:
-    if entry.link:
-        return canonicalize_url(entry.link)
-    # No link: a stable address inside the source's site, unique per entry.
-    identity = entry.guid or f"{entry.title}\n{entry.summary_html}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
-    base = canonicalize_url(source.site_url or source.url)
-    return f"{base}#entry-{digest}"
-
-
-def _new_candidates(
-    source: Source, entries: list[feeds.FeedEntry]
-) -> tuple[list[_Candidate], int]:
-    """Entries not yet stored, each once; and how many had to be skipped as unusable."""
-    candidates: list[_Candidate] = []
-    seen: set[str] = set()
-    skipped = 0
-    for entry in entries:
-        canonical = _entry_key_url(source, entry)
-        guid = entry.guid or entry.link
-        if len(canonical) > MAX_URL_LENGTH:
-            skipped += 1
-            continue
-        # Duplicate GUIDs or links inside one feed: the first entry wins.
-        keys = {f"url:{canonical}"} | ({f"guid:{guid}"} if guid else set())
-        if keys & seen:
-            continue
-        seen |= keys
-        candidates.append(_Candidate(entry=entry, canonical_url=canonical, guid=guid))
-    if not candidates:
-        return [], skipped
-
-    urls = [candidate.canonical_url for candidate in candidates]
-    guids = [candidate.guid for candidate in candidates if candidate.guid]
-    known_urls: set[str] = set()
-    for chunk in _chunks(urls):
-        known_urls.update(
-            Article.objects.filter(canonical_url__in=chunk).values_list("canonical_url", flat=True)
-        )
-    known_guids: set[str] = set()
-    if guids:
-        outlet_ids = _same_outlet_source_ids(source)
-        for chunk in _chunks(guids):
-            known_guids.update(
-                Article.objects.filter(source_id__in=outlet_ids, guid__in=chunk).values_list(
-                    "guid", flat=True
-                )
-            )
-    fresh = [
-        candidate
-        for candidate in candidates
-        if candidate.canonical_url not in known_urls and candidate.guid not in known_guids
-    ]
-    return fresh, skipped
 
 
 def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch) -> PollResult:
@@ -229,7 +156,8 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
     )
     if parsed.warning:
         logger.info("Feed %s is ill-formed but readable: %s", source, parsed.warning)
-    candidates, skipped = _new_candidates(source, parsed.entries)
+    candidates, skipped = new_candidates(source, parsed.entries)
+    skipped = parsed.skipped + skipped
     topics = list(Topic.objects.all()) if candidates else []
     default_topic_ids = source_default_topic_ids(source.pk) if candidates else set()
     # The source's recent boilerplate sightings, read once for the whole feed.
@@ -246,13 +174,25 @@ def _ingest_feed(*, source: Source, response: fetching.FetchResult, fetch: Fetch
                 default_topic_ids=default_topic_ids,
                 recent=recent,
             )
-        except Exception:  # one bad entry must not lose the rest of the feed
+        except Exception as error:  # one bad entry must not lose the rest of the feed
             logger.exception("Could not store entry %s of %s", candidate.canonical_url, source)
-            skipped += 1
+            skipped.append(f"Storing the entry failed ({type(error).__name__}: {error}).")
             continue
         if article is not None:
             new_articles += 1
-    return PollResult(status=PollStatus.OK, new_articles=new_articles, skipped_entries=skipped)
+    warning = ""
+    if parsed.warning:
+        warning = (
+            f"The feed is not well-formed XML; {len(parsed.entries)} entries were read "
+            f"anyway. The parser said: {parsed.warning}"
+        )
+    return PollResult(
+        status=PollStatus.OK,
+        new_articles=new_articles,
+        skipped_entries=len(skipped),
+        skip_reasons=skipped,
+        warning=warning,
+    )
 
 
 NO_LINK = "The feed entry has no link; the feed's own content was kept."
@@ -270,8 +210,8 @@ def _fetch_page(url: str, *, fetch: Fetch) -> tuple[fetching.FetchResult | None,
 
 
 def _prefetched_pages(
-    candidates: list[_Candidate], *, fetch: Fetch
-) -> Iterator[tuple[_Candidate, fetching.FetchResult | None, str]]:
+    candidates: list[Candidate], *, fetch: Fetch
+) -> Iterator[tuple[Candidate, fetching.FetchResult | None, str]]:
     """Each candidate in order with its fetched page (or why there is none).
 
     Pages are fetched ``INGEST_PAGE_FETCHES`` at a time in threads, a few entries
@@ -283,7 +223,7 @@ def _prefetched_pages(
     workers = settings.INGEST_PAGE_FETCHES
     window = 2 * workers
     remaining = iter(candidates)
-    pending: deque[tuple[_Candidate, Future | None]] = deque()
+    pending: deque[tuple[Candidate, Future | None]] = deque()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page-fetch")
 
     def submit_next() -> None:
@@ -316,7 +256,7 @@ def _fallback_title(text: str, url: str) -> str:
 def _store_entry(
     *,
     source: Source,
-    candidate: _Candidate,
+    candidate: Candidate,
     page: fetching.FetchResult | None,
     problem: str,
     topics: list[Topic],
@@ -342,6 +282,7 @@ def _store_entry(
         problem = f"{problem} The feed has no content for it either."
 
     now = timezone.now()
+    published_at, date_from_fetch_time = _published_at(entry.published_at, extracted, now)
     article = Article(
         source=source,
         canonical_url=candidate.canonical_url,
@@ -350,7 +291,8 @@ def _store_entry(
         summary=entry.summary_html,
         image_url=((extracted.image_url if extracted else "") or entry.image_url)[:2000],
         author=choose_author(feed=entry.author, page=extracted.author if extracted else "")[:300],
-        published_at=_published_at(entry.published_at, extracted, now),
+        published_at=published_at,
+        date_from_fetch_time=date_from_fetch_time,
         fetched_at=now,
         language=(extracted.language if extracted else "")[:20],
         extraction_status=status,
@@ -367,9 +309,12 @@ def _store_entry(
 
 def _published_at(
     feed_date: datetime | None, extracted: ExtractedArticle | None, now: datetime
-) -> datetime:
+) -> tuple[datetime, bool]:
+    """The article's date, and whether it is only the fetch time (no readable date)."""
     page_date = extracted.published_at if extracted else None
-    return choose_published_at(feed=feed_date, page=page_date, now=now)
+    usable_page = page_date is not None and page_date <= now
+    moment = choose_published_at(feed=feed_date, page=page_date, now=now)
+    return moment, feed_date is None and not usable_page
 
 
 def _save_complete(
@@ -419,6 +364,7 @@ def _ingest_page(*, source: Source, page: fetching.FetchResult) -> int:
         return 0
     extracted = extract_article(html=page.content, url=page.url)
     now = timezone.now()
+    published_at, date_from_fetch_time = _published_at(None, extracted, now)
     article = Article(
         source=source,
         canonical_url=canonical[:MAX_URL_LENGTH],
@@ -426,7 +372,8 @@ def _ingest_page(*, source: Source, page: fetching.FetchResult) -> int:
         title=extracted.title[:500],
         image_url=extracted.image_url,
         author=extracted.author,
-        published_at=_published_at(None, extracted, now),
+        published_at=published_at,
+        date_from_fetch_time=date_from_fetch_time,
         fetched_at=now,
         language=extracted.language,
         extraction_status=Article.Extraction.EXTRACTED,

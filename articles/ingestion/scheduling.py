@@ -8,6 +8,7 @@ over once its claim is older than ``SOURCE_POLL_STALE_AFTER``.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -81,10 +82,29 @@ def claim_source(*, source_id: int, now: datetime | None = None) -> bool:
     return updated == 1
 
 
+def summarise_reasons(reasons: list[str]) -> str:
+    """One line per distinct reason, with how many entries it applied to, most first."""
+    counts = Counter(reasons)
+    return "\n".join(
+        f"{count} × {reason}" if count > 1 else reason for reason, count in counts.most_common()
+    )
+
+
 def record_success(
-    *, source: Source, now: datetime | None = None, etag: str = "", last_modified: str = ""
+    *,
+    source: Source,
+    now: datetime | None = None,
+    etag: str = "",
+    last_modified: str = "",
+    warning: str = "",
+    skip_reasons: list[str] | None = None,
 ) -> None:
-    """Release the claim after a good poll: failures reset, validators stored, next poll set."""
+    """Release the claim after a good poll: failures reset, validators stored, next poll set.
+
+    ``warning`` (a feed read despite being ill-formed) and the skipped entries'
+    reasons replace the previous poll's; skipped entries add to the source's total.
+    A 304 (nothing read) leaves them as they were.
+    """
     now = now or timezone.now()
     values = {
         "poll_started_at": None,
@@ -95,9 +115,18 @@ def record_success(
         "last_modified": last_modified[:100],
         "next_poll_at": now + source.poll_interval,
     }
-    Source.objects.filter(pk=source.pk).update(**values)
+    if skip_reasons is not None:
+        values |= {
+            "last_warning": warning[:5000],
+            "skipped_entries": len(skip_reasons),
+            "skip_reasons": summarise_reasons(skip_reasons)[:5000],
+        }
+    Source.objects.filter(pk=source.pk).update(
+        **values, skipped_entries_total=F("skipped_entries_total") + len(skip_reasons or [])
+    )
     for name, value in values.items():
         setattr(source, name, value)
+    source.skipped_entries_total += len(skip_reasons or [])
 
 
 def record_failure(*, source: Source, error: str, now: datetime | None = None) -> None:

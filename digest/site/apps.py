@@ -1,4 +1,6 @@
-"""The reader site app: template tags and page-cache invalidation."""
+"""The reader site app: template tags, page-cache invalidation, search-engine sync."""
+
+from importlib import import_module
 
 from django.apps import AppConfig
 
@@ -14,3 +16,8 @@ class SiteConfig(AppConfig):
         from digest.site.invalidation import connect_invalidation_signals
 
         connect_invalidation_signals()
+        from digest.site.search_engine_sync import connect_search_engine_signals
+
+        connect_search_engine_signals()
+        # Registers the site's tasks, so services can enqueue them by name.
+        import_module(f"{self.name}.tasks")

@@ -76,60 +76,58 @@ def weekly_article_counts(
     ]
 
 
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50… at or above ``value`` (at least 1)."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
-
-
 def bar_chart_svg(*, counts: list[WeekCount], title: str, chart_id: str) -> SafeString:
-    """Return an accessible SVG bar chart of ``counts``; every text in it is escaped."""
+    """Return an accessible SVG bar chart of ``counts``; every text in it is escaped.
+
+    Every bar carries its value above it and its week below it: the day of the
+    week's Monday, with the month's name under the first week of each month.
+    """
     # Drawn at about the size it is shown in a sidebar, so its text stays legible.
-    width, height = 320, 180
-    left, right, top, bottom = 26, 16, 10, 26
+    width, height = 320, 190
+    left, right, top, bottom = 8, 8, 16, 34
     plot_width = width - left - right
     plot_height = height - top - bottom
-    ceiling = _nice_ceiling(max((week.count for week in counts), default=0))
+    ceiling = max((week.count for week in counts), default=0) or 1
     slot = plot_width / max(len(counts), 1)
     bar_width = slot * 0.66
     chart_id = escape(chart_id)
     description = "; ".join(f"{week.long_label}: {week.count}" for week in counts)
+    baseline = top + plot_height
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<line class="chart-grid" x1="{left}" x2="{width - right}" '
+        f'y1="{baseline:.1f}" y2="{baseline:.1f}"/>',
     ]
-    for tick in (0, ceiling // 2 if ceiling % 2 == 0 else None, ceiling):
-        if tick is None:
-            continue
-        y = top + plot_height - plot_height * tick / ceiling
-        parts.append(
-            f'<line class="chart-grid" x1="{left}" x2="{width - right}" '
-            f'y1="{y:.1f}" y2="{y:.1f}"/>'
-        )
-        parts.append(
-            f'<text class="chart-axis" x="{left - 6}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{tick}</text>'
-        )
+    previous_month = None
     for index, week in enumerate(counts):
         bar_height = plot_height * week.count / ceiling
         x = left + slot * index + (slot - bar_width) / 2
-        y = top + plot_height - bar_height
+        y = baseline - bar_height
+        middle = x + bar_width / 2
         parts.append(
             f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{bar_width:.1f}" '
             f'height="{bar_height:.1f}"><title>{escape(week.long_label)}: '
             f"{week.count}</title></rect>"
         )
-        if index % 2 == (len(counts) - 1) % 2 or len(counts) <= 6:
+        parts.append(
+            f'<text class="chart-value" x="{middle:.1f}" y="{y - 4:.1f}" '
+            f'text-anchor="middle" aria-hidden="true">{week.count}</text>'
+        )
+        parts.append(
+            f'<text class="chart-axis" x="{middle:.1f}" y="{baseline + 13}" '
+            f'text-anchor="middle" aria-hidden="true">{week.week_start.day}</text>'
+        )
+        month = (week.week_start.year, week.week_start.month)
+        if month != previous_month:
+            label_x = min(x, width - right - 18)  # a late month's name stays inside
             parts.append(
-                f'<text class="chart-axis" x="{x + bar_width / 2:.1f}" '
-                f'y="{height - bottom + 16}" text-anchor="middle">{escape(week.label)}</text>'
+                f'<text class="chart-axis" x="{label_x:.1f}" y="{baseline + 26}" '
+                f'aria-hidden="true">{escape(f"{week.week_start:%b}")}</text>'
             )
+            previous_month = month
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308

@@ -1,7 +1,10 @@
 """RSS 2.0 and Atom feeds of the latest articles, site-wide and per topic.
 
 Every link in a feed is absolute on ``SITE_URL``. Descriptions are the stored
-summaries, sanitised again on the way out like everything shown to readers.
+summaries, sanitised again on the way out like everything shown to readers. The
+feed writers drop characters XML 1.0 forbids from every value they are given, so
+a row stored before such characters were stripped at ingestion (or typed into the
+admin) cannot make a feed answer 500.
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from articles.cleaning.sanitising import sanitize_html
+from articles.cleaning.sanitising import sanitize_html, xml_safe
 from articles.models import Article, Topic
 from digest.site import queries as reader_queries
 from newsletters.compiling.letter import render_letter
@@ -27,10 +30,49 @@ from newsletters.models import Issue
 FEED_ITEMS = 30
 
 
-def feed_articles(topic: Topic | None = None) -> QuerySet[Article]:
-    """The newest published articles for a feed, topics prefetched (two queries)."""
+def _xml_safe_value(value):
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe_value(part) for part in value)
+    return value
+
+
+class XmlSafeFeedMixin:
+    """A feed generator that removes XML-forbidden characters from everything it is given
+    (Django's writer raises UnserializableContentError on them instead)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(
+            *[_xml_safe_value(value) for value in args],
+            **{name: _xml_safe_value(value) for name, value in kwargs.items()},
+        )
+
+    def add_item(self, *args, **kwargs) -> None:
+        super().add_item(
+            *[_xml_safe_value(value) for value in args],
+            **{name: _xml_safe_value(value) for name, value in kwargs.items()},
+        )
+
+
+class SafeRssFeed(XmlSafeFeedMixin, Rss201rev2Feed):
+    pass
+
+
+class SafeAtomFeed(XmlSafeFeedMixin, Atom1Feed):
+    pass
+
+
+def feed_articles(topic: Topic | None = None) -> list[Article]:
+    """The newest published stories for a feed, each story group once, with its other
+    reports as ``also_reported``; topics prefetched (three queries)."""
     articles = reader_queries.articles_for_topic(topic) if topic else reader_queries.article_list()
-    return articles.prefetch_related("topics").order_by("-published_at", "-id")[:FEED_ITEMS]
+    newest = (
+        reader_queries.one_per_story(articles)
+        .prefetch_related("topics")
+        .order_by("-published_at", "-id")[:FEED_ITEMS]
+    )
+    return reader_queries.attach_also_reported(list(newest))
 
 
 class ArticleItemsMixin:
@@ -40,7 +82,16 @@ class ArticleItemsMixin:
         return item.title
 
     def item_description(self, item: Article) -> str:
-        return sanitize_html(item.summary, base_url=item.canonical_url)
+        description = sanitize_html(item.summary, base_url=item.canonical_url)
+        also = getattr(item, "also_reported", [])
+        if also:
+            links = ", ".join(
+                f'<a href="{escape(settings.SITE_URL + other.get_absolute_url())}">'
+                f"{escape(other.source.name)}</a>"
+                for other in also
+            )
+            description += f"<p>Also reported by {links}.</p>"
+        return description
 
     def item_link(self, item: Article) -> str:
         return settings.SITE_URL + item.get_absolute_url()
@@ -62,7 +113,7 @@ class ArticleItemsMixin:
 
 
 class LatestArticlesFeed(ArticleItemsMixin, Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
 
     def title(self) -> str:
         return f"{settings.SITE_NAME}: latest stories"
@@ -76,12 +127,12 @@ class LatestArticlesFeed(ArticleItemsMixin, Feed):
     def description(self) -> str:
         return "The latest stories in digital policy, as they are filed."
 
-    def items(self) -> QuerySet[Article]:
+    def items(self) -> list[Article]:
         return feed_articles()
 
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
 
     def feed_url(self) -> str:
         return settings.SITE_URL + reverse("articles:feed_atom")
@@ -91,7 +142,7 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
 
 
 class TopicArticlesFeed(ArticleItemsMixin, Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
     url_name = "articles:topic_feed_rss"
 
     def get_object(self, request, slug: str) -> Topic:
@@ -109,12 +160,12 @@ class TopicArticlesFeed(ArticleItemsMixin, Feed):
     def description(self, topic: Topic) -> str:
         return topic.description or f"The latest stories on {topic.name}."
 
-    def items(self, topic: Topic) -> QuerySet[Article]:
+    def items(self, topic: Topic) -> list[Article]:
         return feed_articles(topic)
 
 
 class TopicArticlesAtomFeed(TopicArticlesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     url_name = "articles:topic_feed_atom"
 
     def subtitle(self, topic: Topic) -> str:
@@ -141,7 +192,7 @@ def issue_feed_content(issue: Issue) -> str:
 
 
 class IssuesFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRssFeed
     url_name = "newsletters:feed_rss"
 
     def title(self) -> str:
@@ -176,7 +227,7 @@ class IssuesFeed(Feed):
 
 
 class IssuesAtomFeed(IssuesFeed):
-    feed_type = Atom1Feed
+    feed_type = SafeAtomFeed
     url_name = "newsletters:feed_atom"
 
     def subtitle(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -32,6 +32,49 @@ def articles_for_topic(topic: Topic) -> QuerySet[Article]:
     )
 
 
+def one_per_story(articles: QuerySet[Article]) -> QuerySet[Article]:
+    """``articles`` with each story group shown once: by its first report among them.
+
+    The lead is chosen within ``articles`` themselves, so a topic page shows the group
+    by its first report filed under that topic. Ungrouped articles all stay.
+    """
+    lead = (
+        articles.model.objects.filter(pk__in=articles.values("pk"), group_id=OuterRef("group_id"))
+        .order_by("published_at", "id")
+        .values("id")[:1]
+    )
+    return articles.annotate(group_lead_id=Subquery(lead)).filter(
+        Q(group_id__isnull=True) | Q(pk=F("group_lead_id"))
+    )
+
+
+def attach_also_reported(articles: list[Article]) -> list[Article]:
+    """Give each article ``also_reported``: the other outlets' reports of its story group,
+    oldest first, one per source (one query, none without groups). Returns ``articles``."""
+    group_ids = {article.group_id for article in articles if article.group_id}
+    for article in articles:
+        article.also_reported = []
+    if not group_ids:
+        return articles
+    by_group: dict[int, list[Article]] = {}
+    for article in articles:
+        if article.group_id:
+            by_group.setdefault(article.group_id, []).append(article)
+    shown_ids = {article.pk for article in articles}
+    others = (
+        article_list()
+        .filter(group_id__in=group_ids)
+        .exclude(pk__in=shown_ids)
+        .order_by("published_at", "id")
+    )
+    for other in others:
+        for article in by_group[other.group_id]:
+            sources = {article.source_id} | {a.source_id for a in article.also_reported}
+            if other.source_id not in sources:
+                article.also_reported.append(other)
+    return articles
+
+
 def topics_with_counts() -> QuerySet[Topic]:
     """All topics, each with ``article_count`` of its published articles (one query)."""
     now = timezone.now()
@@ -50,10 +93,12 @@ class TopicStories:
 
 
 def latest_stories_by_topic(*, per_topic: int = 4) -> list[TopicStories]:
-    """Each topic's newest ``per_topic`` stories, topics in site order (two queries).
+    """Each topic's newest ``per_topic`` stories, topics in site order (four queries).
 
     Looks back ``HOME_WINDOW`` from the newest published story; topics with nothing
-    in that window are left out. An article filed under two topics shows under both.
+    in that window are left out. Each story appears once: a story group by its first
+    report (the others are its ``also_reported``), an article filed under several
+    topics under its first topic in site order.
     """
     newest = (
         Article.objects.published()
@@ -63,27 +108,33 @@ def latest_stories_by_topic(*, per_topic: int = 4) -> list[TopicStories]:
     newest_at = next(iter(newest), None)
     if newest_at is None:
         return []
-    links = (
-        ArticleTopic.objects.filter(
-            article__published_at__gte=newest_at - HOME_WINDOW,
-            article__published_at__lte=timezone.now(),
-        )
+    first_topic = (
+        ArticleTopic.objects.filter(article_id=OuterRef("pk"))
+        .order_by("topic__position", "topic__name", "topic_id")
+        .values("topic_id")[:1]
+    )
+    in_window = article_list().filter(published_at__gte=newest_at - HOME_WINDOW)
+    articles = list(
+        one_per_story(in_window)
+        .annotate(first_topic_id=Subquery(first_topic))
+        .filter(first_topic_id__isnull=False)
         .annotate(
             rank=Window(
                 RowNumber(),
-                partition_by=[F("topic_id")],
-                order_by=[F("article__published_at").desc(), F("article_id").desc()],
+                partition_by=[F("first_topic_id")],
+                order_by=[F("published_at").desc(), F("id").desc()],
             )
         )
         .filter(rank__lte=per_topic)
-        .select_related("topic", "article", "article__source")
-        .defer(*(f"article__{name}" for name in LIST_DEFERRED_FIELDS))
-        .order_by("topic__position", "topic__name", "rank")
+        .order_by("-published_at", "-id")
     )
+    attach_also_reported(articles)
+    topics = Topic.objects.in_bulk({article.first_topic_id for article in articles})
     groups: dict[int, TopicStories] = {}
-    for link in links:
-        group = groups.setdefault(link.topic_id, TopicStories(topic=link.topic))
-        group.articles.append(link.article)
+    for topic in sorted(topics.values(), key=lambda topic: (topic.position, topic.name)):
+        groups[topic.pk] = TopicStories(topic=topic)
+    for article in articles:
+        groups[article.first_topic_id].articles.append(article)
     return list(groups.values())
 
 
@@ -146,3 +197,18 @@ def past_events() -> QuerySet[Event]:
 
 def latest_issue_published() -> Issue | None:
     return Issue.objects.published().order_by("-number").first()
+
+
+def fold_story_groups(articles: list[Article]) -> list[Article]:
+    """``articles`` (in their order) with each story group kept once, at its first place;
+    the group's other reports become its ``also_reported`` (for lists that are not a
+    query of their own, like ranked search results). One query, none without groups."""
+    seen_groups: set[int] = set()
+    folded = []
+    for article in articles:
+        if article.group_id:
+            if article.group_id in seen_groups:
+                continue
+            seen_groups.add(article.group_id)
+        folded.append(article)
+    return attach_also_reported(folded)

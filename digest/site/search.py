@@ -1,50 +1,53 @@
-"""Searching published articles: ranked full-text search on PostgreSQL, a fallback elsewhere.
+"""Searching published articles: one entry point over the database's own full-text index.
 
-On PostgreSQL each article carries a weighted ``search_vector`` column (title
-weight A, body weight B) kept up to date by a trigger and covered by a GIN
-index; both are created by migration ``0002`` and only there, so the model and
-SQLite know nothing of them. Queries are parsed with ``websearch_to_tsquery``,
-which accepts anything a reader can type (quotes, ``-word``, ``or``,
-punctuation) without raising. Elsewhere the search is a case-insensitive
-substring match on title and body, newest first.
+``search_page`` answers with a Django ``Page`` whatever the database:
 
-Snippets are plain text with highlights: the database marks matches with two
-private-use characters, the text is HTML-escaped, and only then are those
+- PostgreSQL: the narrow search table, newest matches from a widening date window, the
+  newest ``RANKED_CANDIDATES`` ranked for relevance (``search_postgres.py``); snippets
+  by ``ts_headline`` for the shown page only.
+- SQLite (the embedded default): FTS5, ranked with bm25, snippets by FTS5
+  (``search_sqlite.py``).
+- SQLite without FTS5: substring matching, newest first; ``page.search_mode`` is
+  ``"plain"`` so the page can say so.
+
+Both full-text backends read the same query language (``search_query.py``: quotes,
+``-word``, ``or``). Snippets are plain text with highlights: the database marks matches
+with two private-use characters, the text is HTML-escaped, and only then are those
 characters turned into ``<mark>`` tags, so nothing in an article can become markup.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-)
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.core.paginator import Page, Paginator
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.expressions import Col, Expression
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.models import Article, Topic
+from articles.models import Article, Source, Topic
+from articles.search_index import SEARCH_CONFIG
+from digest.site import search_postgres, search_sqlite
+from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
+from digest.site.search_query import ParsedQuery, Term, parse_query, to_fts5, to_websearch
 
 # Longer queries are cut: nobody types more, and the parser's work grows with length.
 MAX_QUERY_LENGTH = 200
 # Words kept from a query; a reader pasting a paragraph still gets an answer quickly.
 MAX_QUERY_WORDS = 12
-SEARCH_CONFIG = "english"
-# Ranking reads every candidate's search vector, so only the newest matches are
-# ranked: a word found in a third of the archive still answers in milliseconds, and
-# a news reader rarely wants the best match from years ago over last month's.
-MAX_RANKED_MATCHES = 200
 SNIPPET_WORDS = 35
+SORT_RELEVANCE = "relevance"
+SORT_NEWEST = "newest"
+SORTS = (SORT_RELEVANCE, SORT_NEWEST)
+
+logger = logging.getLogger(__name__)
 
 _MARK_START = "\ue000"
 _MARK_STOP = "\ue001"
@@ -53,16 +56,18 @@ _MARKED = re.compile(f"{_MARK_START}(.*?){_MARK_STOP}", re.DOTALL)
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """What a reader asked for, cleaned: the query text and optional topic and dates."""
+    """What a reader asked for, cleaned: query text, optional topic, source, dates, order."""
 
     query: str = ""
     topic: Topic | None = None
+    source: Source | None = None
     date_from: date | None = None
     date_to: date | None = None
+    sort: str = SORT_RELEVANCE
 
     @property
     def is_empty(self) -> bool:
-        return not self.query and self.topic is None and not self.date_from and not self.date_to
+        return not self.query and not any((self.topic, self.source, self.date_from, self.date_to))
 
 
 def clean_query(raw: str | None) -> str:
@@ -77,25 +82,26 @@ def clean_query(raw: str | None) -> str:
     return " ".join(words)[:MAX_QUERY_LENGTH].strip()
 
 
-def _has_word_characters(query: str) -> bool:
-    return any(char.isalnum() for char in query)
-
-
-def uses_full_text_search() -> bool:
-    return connection.vendor == "postgresql"
+def search_mode() -> str:
+    """``"postgresql"``, ``"fts5"`` or ``"plain"`` (SQLite without FTS5: substring match)."""
+    if connection.vendor == "postgresql":
+        return "postgresql"
+    return "fts5" if search_sqlite.fts_available() else "plain"
 
 
 def _filtered_articles(filters: SearchFilters) -> QuerySet[Article]:
-    """Published articles within the topic and date filters, lightest columns only."""
+    """Published articles within the topic, source and date filters, lightest columns only."""
     articles = (
         Article.objects.published()
         .select_related("source")
-        .defer("body_html", "summary", "extraction_error")
+        .defer("body_html", "summary", "extraction_error", "minhash")
     )
     if filters.topic is not None:
         articles = articles.filter(
             pk__in=Article.topics.through.objects.filter(topic=filters.topic).values("article_id")
         )
+    if filters.source is not None:
+        articles = articles.filter(source=filters.source)
     if filters.date_from:
         articles = articles.filter(published_at__date__gte=filters.date_from)
     if filters.date_to:
@@ -103,125 +109,217 @@ def _filtered_articles(filters: SearchFilters) -> QuerySet[Article]:
     return articles
 
 
+class _DepthResults:
+    """Result ids for ``Paginator``, fetched by depth: slicing [a:b] fetches the first b.
+
+    ``count()`` fetches the depth of the page the reader asked for, so the usual request
+    costs one search; a count may be an estimate (``exact`` False).
+    """
+
+    def __init__(self, fetch: Callable[[int], tuple[list[int], int, bool]], depth: int):
+        self._fetch = fetch
+        self._hint = depth
+        self._depth = 0
+        self._ids: list[int] | None = None
+        self.total = 0
+        self.exact = True
+
+    def _ensure(self, depth: int) -> list[int]:
+        more_possible = self._ids is None or len(self._ids) >= self._depth
+        if self._ids is None or (depth > self._depth and more_possible):
+            self._ids, self.total, self.exact = self._fetch(depth)
+            self._depth = depth
+        return self._ids
+
+    def count(self) -> int:
+        self._ensure(self._hint)
+        return self.total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[int]:
+        return self._ensure(key.stop or 0)[key]
+
+
+class _OffsetResults:
+    """Matching articles for ``Paginator`` from an exact count and an offset query."""
+
+    def __init__(self, count: Callable[[], int], rows: Callable[[int, int], list[Article]]):
+        self._count, self._rows = count, rows
+        self.exact = True
+
+    def count(self) -> int:
+        return self._count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Article]:
+        return self._rows(key.start or 0, (key.stop or 0) - (key.start or 0))
+
+
+class _EngineResults:
+    """One page of the search engine's hits for ``Paginator`` (its count comes along)."""
+
+    def __init__(self, engine: SearchEngine, parsed: ParsedQuery, filters, offset: int, limit):
+        self._engine, self._parsed, self._filters = engine, parsed, filters
+        self._first = (offset, limit)
+        self._pages: dict[tuple[int, int], object] = {}
+        self.exact = True
+        self.snippets: dict[int, str] = {}
+
+    def _hits(self, offset: int, limit: int):
+        if (offset, limit) not in self._pages:
+            hits = self._engine.search(
+                parsed=self._parsed,
+                filters=self._filters,
+                sort=self._filters.sort,
+                offset=offset,
+                limit=limit,
+            )
+            self._pages[(offset, limit)] = hits
+            self.exact, self.total = hits.exact, hits.total
+            self.snippets.update(hits.snippets)
+        return self._pages[(offset, limit)]
+
+    def count(self) -> int:
+        return self._hits(*self._first).total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[int]:
+        start = key.start or 0
+        return self._hits(start, (key.stop or 0) - start).ids
+
+
+def _requested_page(page_number) -> int:
+    try:
+        return max(1, int(page_number))
+    except (TypeError, ValueError):
+        return 1
+
+
 def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20) -> Page:
-    """Return one page of published articles matching ``filters``, best first.
+    """Return one page of published articles matching ``filters`` in the order asked for.
 
     ``page_number`` may be anything a reader typed: missing or not a number gives the
-    first page, past the end the last. On PostgreSQL the ``MAX_RANKED_MATCHES``
-    newest matches are ranked (title matches weigh more than body matches) and older
-    ones are left out, which narrowing by topic or date reaches; each result carries
-    ``search_snippet_raw`` for ``snippet_for``. A query with no letter or digit
-    matches nothing rather than everything; no query lists the newest articles
-    within the filters. A fixed number of queries whatever the number of matches.
+    first page, past the end the last. Each result carries ``search_snippet_raw`` for
+    ``snippet_for`` when the database made one. ``page.count_is_exact`` is False when the
+    count is an estimate, ``page.search_mode`` names the backend. A query without a
+    word to find matches nothing; no query lists the newest articles within the filters.
+    A bounded number of queries whatever the number of matches.
     """
     articles = _filtered_articles(filters)
+    parsed = parse_query(filters.query)
+    engine = configured_engine() if filters.query and not parsed.is_empty else None
+    if engine is not None:
+        try:
+            return _engine_page(engine, parsed, filters, page_number, per_page)
+        except SearchEngineError:
+            # The database can always answer: a reader gets results, the log gets the why.
+            logger.exception("Search engine failed; the database answers instead")
+    mode = search_mode()
+    results: object
     if not filters.query:
-        return Paginator(articles.order_by("-published_at", "-id"), per_page).get_page(page_number)
-    if not _has_word_characters(filters.query):
-        return Paginator(articles.none(), per_page).get_page(page_number)
-    if uses_full_text_search():
-        return _postgres_page(articles, filters.query, page_number, per_page)
-    return Paginator(_fallback_search(articles, filters.query), per_page).get_page(page_number)
-
-
-def full_text_query(query_text: str) -> SearchQuery:
-    return SearchQuery(query_text, search_type="websearch", config=SEARCH_CONFIG)
-
-
-def _search_vector_field() -> SearchVectorField:
-    """A stand-in field for the column, attached to Article without joining its fields."""
-    field = SearchVectorField()
-    field.set_attributes_from_name("search_vector")
-    field.model = Article
-    return field
-
-
-class _SearchVectorColumn(Expression):
-    """``search_vector`` of the query's own table, whatever alias it gets (subqueries too).
-
-    The column exists only on PostgreSQL (migration 0002), so it is not a model field.
-    """
-
-    output_field = SearchVectorField()
-
-    def resolve_expression(
-        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
-    ):
-        return Col(
-            query.get_initial_alias(), _search_vector_field(), output_field=self.output_field
+        results = articles.order_by("-published_at", "-id")
+    elif parsed.is_empty:
+        results = articles.none()
+    elif mode == "postgresql":
+        websearch = to_websearch(parsed)
+        depth = _requested_page(page_number) * per_page
+        results = _DepthResults(
+            lambda wanted: search_postgres.ordered_ids(
+                websearch=websearch, filters=filters, sort=filters.sort, depth=wanted
+            ),
+            depth,
         )
-
-
-def full_text_matches(articles: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
-    """``articles`` whose search vector matches ``query`` (PostgreSQL; uses the GIN index).
-
-    The vector is available to later expressions as ``F("document")``.
-    """
-    return articles.alias(document=_SearchVectorColumn()).filter(document=query)
-
-
-def _prefer_full_text_index() -> None:
-    """Within the current transaction, have the planner find matches through the GIN index.
-
-    Left to itself it misjudges how many rows a phrase or a negation matches and
-    walks the whole table newest first, testing every row's vector (seconds on a
-    large archive); the index answers in milliseconds for any query.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', 'off', true), "
-            "set_config('enable_indexscan', 'off', true)"
+    elif mode == "fts5":
+        expression = to_fts5(parsed)
+        results = _OffsetResults(
+            lambda: search_sqlite.count(articles, expression),
+            lambda offset, limit: search_sqlite.page_rows(
+                articles,
+                expression,
+                sort=filters.sort,
+                offset=offset,
+                limit=limit,
+                mark_start=_MARK_START,
+                mark_stop=_MARK_STOP,
+            ),
         )
-
-
-def _postgres_page(
-    articles: QuerySet[Article], query_text: str, page_number, per_page: int
-) -> Page:
-    query = full_text_query(query_text)
-    with transaction.atomic():
-        _prefer_full_text_index()
-        newest = (
-            full_text_matches(articles, query)
-            .order_by("-published_at", "-id")
-            .values("pk")[:MAX_RANKED_MATCHES]
-        )
-        # Ranks are computed for those candidates only (one query, no id list).
-        candidates = (
-            full_text_matches(Article.objects.filter(pk__in=newest), query)
-            .annotate(search_rank=SearchRank(F("document"), query))
-            .values_list("search_rank", "published_at", "pk")
-        )
-        ranked_ids = [pk for *_, pk in sorted(candidates, reverse=True)]
-        page = Paginator(ranked_ids, per_page).get_page(page_number)
-        rows = (
-            Article.objects.filter(pk__in=list(page.object_list))
-            .select_related("source")
-            .defer("body_html", "body_text", "summary", "extraction_error")
-            .annotate(
-                search_snippet_raw=SearchHeadline(
-                    "body_text",
-                    query,
-                    config=SEARCH_CONFIG,
-                    start_sel=_MARK_START,
-                    stop_sel=_MARK_STOP,
-                    max_words=SNIPPET_WORDS,
-                    min_words=15,
-                    short_word=3,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                )
-            )
-            .in_bulk()
-        )
-    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    else:
+        results = articles.filter(_plain_condition(parsed)).order_by("-published_at", "-id")
+    page = Paginator(results, per_page).get_page(page_number)
+    if isinstance(results, _DepthResults):
+        page.object_list = _rows_with_headlines(list(page.object_list), to_websearch(parsed))
+    page.count_is_exact = getattr(results, "exact", True)
+    page.search_mode = mode
     return page
 
 
-def _fallback_search(articles: QuerySet[Article], query_text: str) -> QuerySet[Article]:
-    condition = Q()
-    for word in query_text.split():
-        condition &= Q(title__icontains=word) | Q(body_text__icontains=word)
-    return articles.filter(condition).order_by("-published_at", "-id")
+def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number, per_page):
+    offset = (_requested_page(page_number) - 1) * per_page
+    results = _EngineResults(engine, parsed, filters, offset, per_page)
+    page = Paginator(results, per_page).get_page(page_number)
+    ids = list(page.object_list)
+    rows = (
+        Article.objects.filter(pk__in=ids)
+        .select_related("source")
+        .defer("body_html", "body_text", "summary", "extraction_error", "minhash")
+        .in_bulk()
+    )
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    for article in page.object_list:
+        article.search_snippet_raw = results.snippets.get(article.pk, "")
+    page.count_is_exact = results.exact
+    page.search_mode = "engine"
+    return page
+
+
+def _rows_with_headlines(ids: list[int], websearch: str) -> list[Article]:
+    """The page's articles in ``ids`` order, each with a ``ts_headline`` of its text."""
+    if not ids:
+        return []
+    query = SearchQuery(websearch, search_type="websearch", config=SEARCH_CONFIG)
+    rows = (
+        Article.objects.filter(pk__in=ids)
+        .select_related("source")
+        .defer("body_html", "body_text", "summary", "extraction_error", "minhash")
+        .annotate(
+            search_snippet_raw=SearchHeadline(
+                "body_text",
+                query,
+                config=SEARCH_CONFIG,
+                start_sel=_MARK_START,
+                stop_sel=_MARK_STOP,
+                max_words=SNIPPET_WORDS,
+                min_words=15,
+                short_word=3,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def _term_condition(term: Term) -> Q:
+    text = " ".join(term.words)
+    return Q(title__icontains=text) | Q(body_text__icontains=text)
+
+
+def _plain_condition(parsed: ParsedQuery) -> Q:
+    """The query language as substring conditions, for SQLite without FTS5."""
+    condition = Q(pk__in=[])
+    for group in parsed.groups:
+        wanted = Q()
+        for term in group:
+            wanted &= ~_term_condition(term) if term.excluded else _term_condition(term)
+        condition |= wanted
+    return condition
 
 
 def highlight_snippet(raw: str) -> SafeString:
@@ -236,7 +334,7 @@ def fallback_snippet(*, text: str, query: str, width: int = 220) -> SafeString:
 
     Plain Python, for databases without full-text search.
     """
-    words = [word for word in query.split() if word]
+    words = parse_query(query).words()
     lowered = text.lower()
     positions = [lowered.find(word.lower()) for word in words]
     positions = [position for position in positions if position >= 0]

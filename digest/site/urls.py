@@ -7,7 +7,7 @@ from django.urls import include, path
 from digest.core.page_cache import cached_page
 from digest.site import feeds
 from digest.site.sitemaps import SITEMAPS
-from digest.site.views import articles, events, home, issues, search, topics
+from digest.site.views import articles, email_images, events, home, issues, search, topics
 
 reader_patterns = [
     path("", home.home, name="home"),
@@ -31,6 +31,7 @@ reader_patterns = [
         name="topic_feed_atom",
     ),
     path("feeds/events.ics", events.events_ics, name="events_ics"),
+    path("email-images/<str:token>.jpg", email_images.email_image, name="email_image"),
 ]
 
 issue_patterns = [

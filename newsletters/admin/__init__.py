@@ -2,10 +2,28 @@
 
 ``issues`` (the issue page, with its buttons in ``issue_actions`` and ``previews``),
 ``inlines`` (its sections), ``forms``, ``progress`` (send counts), ``items``, ``history``,
-``subscribers`` (with ``subscriber_tools``), ``deliveries``, ``welcome`` and ``clicks``
-(click reports).
+``subscribers`` (with ``subscriber_tools``), ``deliveries``, ``email_images``, ``welcome``
+and ``clicks`` (click reports).
 """
 
-from newsletters.admin import clicks, deliveries, history, issues, items, subscribers, welcome
+from newsletters.admin import (
+    clicks,
+    deliveries,
+    email_images,
+    history,
+    issues,
+    items,
+    subscribers,
+    welcome,
+)
 
-__all__ = ["clicks", "deliveries", "history", "issues", "items", "subscribers", "welcome"]
+__all__ = [
+    "clicks",
+    "deliveries",
+    "email_images",
+    "history",
+    "issues",
+    "items",
+    "subscribers",
+    "welcome",
+]

@@ -2,7 +2,9 @@
 
 Every way an item gets into an issue (the pool's "add" button, auto-draft) goes
 through ``add_article_item`` or ``add_event_item``, so prefill, ordering and the
-one-article-per-issue rule live in one place.
+one-article-per-issue rule live in one place; an item edited outside its issue's page
+(the Issue items admin) is saved through ``save_item_edit`` and deleted through
+``delete_item``, which apply the same status rules and log corrections.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from articles.models import Article, Event, EventQuerySet
 from articles.timezones import format_date_range, format_duration, format_zoned_times
 from newsletters.compiling.blurbs import prefill_from_article
 from newsletters.models import Issue, IssueItem
+from newsletters.workflow import record_correction
 
 # Events starting in this many weeks after the period go into "Upcoming events".
 EVENT_WEEKS_AHEAD = 4
@@ -41,6 +44,46 @@ def _check_editable(issue: Issue) -> None:
             f"Issue #{issue.number} is {issue.get_status_display().lower()}: "
             "its items can be corrected but no new ones added."
         )
+
+
+# What may be corrected on an item of a sent issue: its words and picture, not its place.
+CORRECTABLE_FIELDS = frozenset({"headline", "blurb", "image_url", "link_url"})
+
+
+def save_item_edit(*, item: IssueItem, changed: list[str], user=None) -> None:
+    """Save an edit of ``item`` under its issue's rules, or raise ``ItemError``.
+
+    Draft or scheduled: any field, but an item may not be moved into an issue that no
+    longer takes items. Sending: nothing. Sent: only ``CORRECTABLE_FIELDS``, and the
+    save is logged as a correction in the issue's history.
+    """
+    issue = Issue.objects.get(pk=item.issue_id)
+    if issue.status == Issue.Status.SENDING:
+        raise ItemError(f"Issue #{issue.number} is being sent: its items cannot change now.")
+    stored = IssueItem.objects.filter(pk=item.pk).values_list("issue_id", flat=True).first()
+    if stored is not None and stored != item.issue_id:
+        _check_editable(issue)
+        _check_editable(Issue.objects.get(pk=stored))
+    if issue.status == Issue.Status.SENT:
+        if stored is None or set(changed) - CORRECTABLE_FIELDS:
+            raise ItemError(
+                f"Issue #{issue.number} is sent: only an item's headline, blurb, image and "
+                "link can be corrected."
+            )
+    elif stored is None:
+        _check_editable(issue)
+    with transaction.atomic():
+        item.save()
+        if issue.status == Issue.Status.SENT and changed:
+            record_correction(
+                issue=issue, user=user, note=f"item “{item.headline[:80]}”: {', '.join(changed)}"
+            )
+
+
+def delete_item(*, item: IssueItem) -> None:
+    """Remove ``item`` from its issue; only while the issue still takes items."""
+    _check_editable(Issue.objects.get(pk=item.issue_id))
+    item.delete()
 
 
 def add_article_item(

@@ -10,9 +10,11 @@ promise, so it is refused with a message saying so.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -24,14 +26,19 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from articles.models import Topic
 from digest.core import ratelimit
 from digest.core.links import absolute_url
 from digest.core.queue import enqueue, enqueue_on_commit
 from newsletters.models import Subscriber
-from newsletters.subscribers.tokens import InvalidToken, Purpose, make_token, read_token
+from newsletters.subscribers.tokens import (
+    InvalidToken,
+    Purpose,
+    TokenClaims,
+    make_token,
+    read_token,
+)
 from newsletters.welcome import send_welcome_email
 
 logger = logging.getLogger(__name__)
@@ -48,12 +55,21 @@ class InvalidAddress(ValueError):
     """The address cannot be used; ``str(error)`` is a message for the person."""
 
 
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def normalise_address(value: str) -> str:
     """Return ``value`` as a clean address to store and send to, or raise ``InvalidAddress``.
 
     Refuses line breaks and control characters anywhere (header injection), more
-    than 254 characters, quoted or non-ASCII local parts, and anything Django's
-    validator rejects. The domain is lower-cased and IDNA-encoded.
+    than 254 characters, quoted or non-ASCII local parts, IP-literal domains
+    (``a@[127.0.0.1]``), and anything Django's validator rejects. The domain is
+    lower-cased and IDNA-encoded.
     """
     if not isinstance(value, str):
         raise InvalidAddress("Enter an email address.")
@@ -74,6 +90,10 @@ def normalise_address(value: str) -> str:
         )
     if '"' in local or len(local) > 64:
         raise InvalidAddress("Enter a valid email address, like name@example.org.")
+    if domain.startswith("[") or _is_ip_address(domain):
+        raise InvalidAddress(
+            "The part after the @ must be a domain name, like example.org, not an IP address."
+        )
     try:
         ascii_domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -95,6 +115,10 @@ class SubscribeOutcome(StrEnum):
     SUPPRESSED = "suppressed"  # complained: we never write to it again
 
 
+# Addresses that no public form may ever mail again: a hard bounce or a spam complaint.
+SUPPRESSED_STATUSES = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
+
+
 def subscribe(
     *,
     email: str,
@@ -102,59 +126,64 @@ def subscribe(
     ip: str | None = None,
     source: str = "form",
 ) -> SubscribeOutcome:
-    """Record a subscription request and send at most one email about it.
+    """Record a subscription request and queue at most one email about it.
 
-    A new address becomes a pending subscriber with the chosen topics and a
-    consent record; a confirmation link is sent. A known address changes state
-    only through its own mailbox: pending or unsubscribed addresses get a new
-    confirmation link, active ones a note with their preferences link,
-    complained ones nothing. At most ``SUBSCRIBE_RATE_PER_ADDRESS`` emails per
-    address per hour. The caller shows the same answer in every case.
+    A new address becomes a pending subscriber with a consent record; a
+    confirmation link is sent. A known address changes state only through its
+    own mailbox: pending or unsubscribed addresses get a new confirmation link,
+    active ones a note with their preferences link, bounced and complained ones
+    nothing, ever. At most ``SUBSCRIBE_RATE_PER_ADDRESS`` emails per address per
+    hour. The caller shows the same answer in every case.
+
+    Every address costs the same work, so the answer's timing tells nothing: one
+    insert-if-absent, one read, one rate-limit hit, one conditional consent update
+    and one queued task, whose ``kind`` says what (if anything) it sends; the
+    chosen topics travel with the task, which sets them on a pending subscriber.
     """
     address = normalise_address(email)
-    topics = list(topics)
+    topic_ids = sorted({topic.pk for topic in topics})
     now = timezone.now()
-    with transaction.atomic():
-        subscriber, created = Subscriber.objects.get_or_create(
-            email__iexact=address,
-            defaults={
-                "email": address,
-                "consent_text": CONSENT_TEXT,
-                "consent_ip": ip,
-                "consent_source": source,
-            },
-        )
-        if created or (topics and subscriber.status == Subscriber.Status.PENDING):
-            subscriber.topics.set(topics)
-    if subscriber.status == Subscriber.Status.COMPLAINED:
-        return SubscribeOutcome.SUPPRESSED
-    if not ratelimit.hit(
+    consent = {"consent_text": CONSENT_TEXT, "consent_ip": ip, "consent_source": source}
+    Subscriber.objects.bulk_create([Subscriber(email=address, **consent)], ignore_conflicts=True)
+    subscriber = Subscriber.objects.get(email__iexact=address)
+    allowed = ratelimit.hit(
         key=f"subscribe-address:{address.lower()}",
         limit=settings.SUBSCRIBE_RATE_PER_ADDRESS,
         window_seconds=3600,
-    ):
-        return SubscribeOutcome.RATE_LIMITED
-    if subscriber.status == Subscriber.Status.ACTIVE:
-        _queue_email(subscriber=subscriber, kind="already_subscribed")
-        return SubscribeOutcome.NOTICE_SENT
-    if not created:
-        Subscriber.objects.filter(pk=subscriber.pk).update(
-            consent_text=CONSENT_TEXT, consent_ip=ip, consent_source=source, updated_at=now
-        )
-    _queue_email(subscriber=subscriber, kind="confirm")
-    return SubscribeOutcome.CONFIRMATION_SENT
+    )
+    # Only a pending or unsubscribed address re-records consent; the query runs for all.
+    Subscriber.objects.filter(
+        pk=subscriber.pk,
+        status__in=[Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED],
+    ).update(updated_at=now, **consent)
+    if subscriber.status in SUPPRESSED_STATUSES:
+        outcome, kind = SubscribeOutcome.SUPPRESSED, "none"
+    elif not allowed:
+        outcome, kind = SubscribeOutcome.RATE_LIMITED, "none"
+    elif subscriber.status == Subscriber.Status.ACTIVE:
+        outcome, kind = SubscribeOutcome.NOTICE_SENT, "already_subscribed"
+    else:
+        outcome, kind = SubscribeOutcome.CONFIRMATION_SENT, "confirm"
+    _queue_email(subscriber=subscriber, kind=kind, topic_ids=topic_ids)
+    return outcome
 
 
-def _queue_email(*, subscriber: Subscriber, kind: str) -> None:
-    # The row is committed (autocommit, or the atomic block above has closed): a worker
-    # sends it, so a slow or failing mail server never fails the form.
-    enqueue(SUBSCRIBER_EMAIL_TASK, subscriber_id=subscriber.pk, kind=kind)
+def _queue_email(*, subscriber: Subscriber, kind: str, topic_ids: list[int]) -> None:
+    # The row is committed (autocommit): a worker sends it, so a slow or failing mail
+    # server never fails the form, and the form's answer does not wait for it.
+    enqueue(SUBSCRIBER_EMAIL_TASK, subscriber_id=subscriber.pk, kind=kind, topic_ids=topic_ids)
 
 
-def send_subscriber_email(*, subscriber: Subscriber, kind: str) -> None:
-    """Send the confirmation link (``kind="confirm"``) or the already-subscribed note;
-    nothing to an address that complained."""
-    if subscriber.status == Subscriber.Status.COMPLAINED:
+def send_subscriber_email(
+    *, subscriber: Subscriber, kind: str, topic_ids: list[int] | None = None
+) -> None:
+    """Send the confirmation link (``kind="confirm"``) or the already-subscribed note
+    (``"already_subscribed"``); ``"none"`` sends nothing. Nothing is ever sent to a
+    bounced or complained address. ``topic_ids`` (the form's choice) are set on a
+    subscriber that is still pending."""
+    if topic_ids is not None and subscriber.status == Subscriber.Status.PENDING:
+        subscriber.topics.set(Topic.objects.filter(pk__in=topic_ids))
+    if kind == "none" or subscriber.status in SUPPRESSED_STATUSES:
         return
     if kind == "confirm":
         send_confirmation_email(subscriber=subscriber)
@@ -221,32 +250,35 @@ class Confirmation:
     outcome: ConfirmOutcome
 
 
+def _issued_before(claims: TokenClaims, moment: datetime) -> bool:
+    """Whether the link was issued before ``moment``, compared exactly; a whole-second
+    (older) link issued in the same second as ``moment`` counts as before it."""
+    if claims.exact:
+        return claims.issued_at < moment.timestamp()
+    return claims.issued_at <= int(moment.timestamp())
+
+
 def confirm_subscription(*, token: str) -> Confirmation:
     """Activate the subscriber a confirmation token names; reusing it is harmless.
 
     Raises ``InvalidToken`` for a forged, expired or revoked link, for a link
-    issued before the subscriber last unsubscribed, and for complained addresses.
+    issued before the subscriber last unsubscribed, and for bounced or complained
+    addresses (only an operator can bring those back).
     """
     claims = read_token(token=token, purpose=Purpose.CONFIRM)
     subscriber = claims.subscriber
     if subscriber.status == Subscriber.Status.ACTIVE:
         return Confirmation(subscriber=subscriber, outcome=ConfirmOutcome.ALREADY_ACTIVE)
-    if subscriber.status == Subscriber.Status.COMPLAINED:
+    if subscriber.status in SUPPRESSED_STATUSES:
         raise InvalidToken("This link is no longer valid.")
-    if subscriber.unsubscribed_at and claims.issued_at < int(
-        subscriber.unsubscribed_at.timestamp()
-    ):
+    if subscriber.unsubscribed_at and _issued_before(claims, subscriber.unsubscribed_at):
         raise InvalidToken(
             "This link is older than your last unsubscribe. Subscribe again to get a new one."
         )
     now = timezone.now()
     changed = Subscriber.objects.filter(
         pk=subscriber.pk,
-        status__in=[
-            Subscriber.Status.PENDING,
-            Subscriber.Status.UNSUBSCRIBED,
-            Subscriber.Status.BOUNCED,
-        ],
+        status__in=[Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED],
     ).update(
         status=Subscriber.Status.ACTIVE,
         confirmed_at=now,
@@ -342,64 +374,3 @@ def mark_complained(*, email: str) -> bool:
 
 
 # ------------------------------------------------------------------ webhook
-
-WEBHOOK_TOLERANCE_SECONDS = 300
-WEBHOOK_MAX_EVENTS = 1000
-
-
-class WebhookRejected(Exception):
-    """The webhook request is unsigned, badly signed, stale or malformed."""
-
-
-def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
-    """'sha256=<hex>' of HMAC-SHA256(secret, timestamp + '.' + body)."""
-    import hashlib
-    import hmac
-
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_webhook(*, secret: str, timestamp: str, signature: str, body: bytes) -> None:
-    """Raise ``WebhookRejected`` unless the signature matches and is recent."""
-    import time
-
-    if not secret:
-        raise WebhookRejected("The webhook is not configured (NEWSLETTER_WEBHOOK_SECRET).")
-    try:
-        sent_at = int(timestamp)
-    except (TypeError, ValueError):
-        raise WebhookRejected("Missing or malformed X-Digest-Timestamp.") from None
-    if abs(time.time() - sent_at) > WEBHOOK_TOLERANCE_SECONDS:
-        raise WebhookRejected("Timestamp outside the accepted window.")
-    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
-    if not constant_time_compare(expected, signature or ""):
-        raise WebhookRejected("Bad signature.")
-
-
-def apply_webhook_events(*, payload: object) -> dict[str, int]:
-    """Apply ``{"events": [{"type": "bounce"|"complaint", "email": …, "permanent": bool}]}``.
-
-    Hard bounces and complaints stop all email to the address; soft bounces are
-    ignored (the sender retries those itself). Returns counts per outcome.
-    """
-    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise WebhookRejected('Expected a JSON object with an "events" list.')
-    events = payload["events"]
-    if len(events) > WEBHOOK_MAX_EVENTS:
-        raise WebhookRejected(f"At most {WEBHOOK_MAX_EVENTS} events per request.")
-    counts = {"bounced": 0, "complained": 0, "ignored": 0}
-    for event in events:
-        if not isinstance(event, dict) or not isinstance(event.get("email"), str):
-            counts["ignored"] += 1
-            continue
-        kind, email = event.get("type"), event["email"]
-        if kind == "complaint" and mark_complained(email=email):
-            counts["complained"] += 1
-        elif (
-            kind == "bounce" and event.get("permanent", True) is True and mark_bounced(email=email)
-        ):
-            counts["bounced"] += 1
-        else:
-            counts["ignored"] += 1
-    return counts

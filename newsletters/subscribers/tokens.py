@@ -46,6 +46,9 @@ class InvalidToken(Exception):
 class TokenClaims:
     subscriber: Subscriber
     issued_at: float
+    """Seconds since the epoch, exact (links made before this change: whole seconds)."""
+    exact: bool = True
+    """False for a whole-second time, which cannot be ordered within its second."""
 
 
 def _salt(purpose: Purpose) -> str:
@@ -68,7 +71,9 @@ def make_token(*, subscriber: Subscriber, purpose: Purpose) -> str:
     payload = [
         subscriber.pk,
         _key_tag(subscriber_token_key=subscriber.token_key, purpose=purpose),
-        int(time.time()),
+        # Exact time, not whole seconds: a link issued just before an unsubscribe in the
+        # same second must still count as older than it.
+        time.time(),
     ]
     return _signer(purpose, settings.SECRET_KEY).sign_object(payload)
 
@@ -97,6 +102,8 @@ def read_token(*, token: str, purpose: Purpose) -> TokenClaims:
         or len(payload) != 3
         or not isinstance(payload[0], int)
         or not isinstance(payload[1], str)
+        or not isinstance(payload[2], int | float)
+        or isinstance(payload[2], bool)
     ):
         raise InvalidToken("This link is not valid.")
     subscriber_id, tag, issued_at = payload
@@ -106,4 +113,6 @@ def read_token(*, token: str, purpose: Purpose) -> TokenClaims:
     expected = _key_tag(subscriber_token_key=subscriber.token_key, purpose=purpose)
     if not constant_time_compare(tag, expected):
         raise InvalidToken("This link is no longer valid.")
-    return TokenClaims(subscriber=subscriber, issued_at=float(issued_at))
+    return TokenClaims(
+        subscriber=subscriber, issued_at=float(issued_at), exact=isinstance(issued_at, float)
+    )

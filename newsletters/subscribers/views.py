@@ -3,8 +3,6 @@ bounce/complaint webhook. Every page answers from a signed token, never a login.
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +15,7 @@ from articles.models import Topic
 from digest.core import ratelimit
 from newsletters.models import Subscriber
 from newsletters.subscribers import services as subscriptions
+from newsletters.subscribers import webhooks
 from newsletters.subscribers.tokens import InvalidToken, Purpose, read_token
 
 WEBHOOK_MAX_BYTES = 1024 * 1024
@@ -198,17 +197,17 @@ def email_webhook_view(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "Body too large."}, status=413)
     body = request.body
     try:
-        subscriptions.verify_webhook(
+        webhooks.verify_webhook(
             secret=settings.NEWSLETTER_WEBHOOK_SECRET,
             timestamp=request.headers.get("X-Digest-Timestamp", ""),
             signature=request.headers.get("X-Digest-Signature", ""),
             body=body,
         )
-    except subscriptions.WebhookRejected as error:
+    except webhooks.WebhookRejected as error:
         return JsonResponse({"error": str(error)}, status=403)
     try:
-        payload = json.loads(body)
-        counts = subscriptions.apply_webhook_events(payload=payload)
-    except (ValueError, subscriptions.WebhookRejected) as error:
+        payload = webhooks.parse_webhook_body(body)
+        counts = webhooks.apply_webhook_events(payload=payload)
+    except webhooks.WebhookRejected as error:
         return JsonResponse({"error": f"Bad payload: {error}"}, status=400)
     return JsonResponse(counts)

@@ -93,3 +93,29 @@ def test_reset_backoff_action_clears_failures_and_makes_the_source_due(admin_cli
     source.refresh_from_db()
     assert source.consecutive_failures == 0
     assert Source.objects.due().filter(pk=source.pk).exists()
+
+
+def test_source_page_shows_skipped_entries_and_the_feed_warning(admin_client):
+    source = SourceFactory(
+        name="Odd wire",
+        last_warning="The feed is not well-formed XML; 3 entries were read anyway.",
+        skipped_entries=2,
+        skipped_entries_total=9,
+        skip_reasons="2 × The entry has no link, GUID, title or content.",
+    )
+
+    listing = admin_client.get(CHANGELIST).content.decode()
+    page = admin_client.get(f"{CHANGELIST}{source.pk}/change/").content.decode()
+
+    assert "not well-formed XML" in listing
+    for text in ["not well-formed XML", "2 × The entry has no link, GUID, title or content.", "9"]:
+        assert text in page
+
+
+def test_article_list_tells_which_dates_are_only_the_fetch_time(admin_client):
+    ArticleFactory(title="Undatable story", date_from_fetch_time=True)
+
+    response = admin_client.get("/admin/articles/article/", {"date_from_fetch_time__exact": "1"})
+
+    assert response.status_code == 200
+    assert [article.title for article in response.context["cl"].result_list] == ["Undatable story"]

@@ -35,7 +35,13 @@ CONFIG_VARIABLES = (
     "CELERY_BROKER_URL",
     "CELERY_TASK_ALWAYS_EAGER",
     "DIGEST_VAR_DIR",
+    "NEWSLETTER_POSTAL_ADDRESS",
+    "NEWSLETTER_REASON",
 )
+SENDER_IDENTITY = {
+    "NEWSLETTER_POSTAL_ADDRESS": "Digest, 1 Example Street, 1200 Geneva, Switzerland",
+    "NEWSLETTER_REASON": "You receive this because you subscribed at digest.example.org.",
+}
 
 
 def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
@@ -118,10 +124,25 @@ def test_production_settings_pass_the_deploy_check():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=PRODUCTION_SECRET,
         DJANGO_ALLOWED_HOSTS="digest.example.org",
+        **SENDER_IDENTITY,
     )
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_refuses_production_without_the_senders_address_and_reason():
+    result = run_manage(
+        "check",
+        "--deploy",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=PRODUCTION_SECRET,
+        DJANGO_ALLOWED_HOSTS="digest.example.org",
+    )
+
+    assert result.returncode != 0
+    assert "newsletters.E001" in result.stderr and "NEWSLETTER_POSTAL_ADDRESS" in result.stderr
+    assert "newsletters.E002" in result.stderr
 
 
 def test_no_variables_means_debug_sqlite_and_a_filesystem_broker():

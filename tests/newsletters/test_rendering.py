@@ -96,8 +96,11 @@ def test_html_is_escaped_inlined_and_absolute(world):
     for url in re.findall(r'(?:href|src)="([^"]+)"', html):
         assert url.startswith(("https://", "http://", "mailto:", "x-digest-")), url
     assert 'href="https://news.example.org/articles/1-ruling/"' in html
-    assert 'alt="AI act' in html
-    assert "https://img.example.org/ai.jpg" in html
+    # The image is no link of its own, and its alt text does not repeat the headline.
+    (image,) = re.findall(r"<img [^>]+>", html)
+    assert 'alt="Picture from ' in image and "AI act" not in image
+    assert "/email-images/" in image and 'width="144"' in image and 'height="96"' in image
+    assert "https://img.example.org/ai.jpg" not in html  # converted, served by the site
 
 
 def test_preheader_is_in_html_and_comes_from_the_letter(world):

@@ -4,7 +4,9 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from newsletters.management.commands import send_issue as send_issue_command
 from newsletters.models import Delivery, Issue
+from newsletters.sending.start import begin_issue_send
 from tests.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,4 +74,23 @@ def test_send_issue_test_copy_goes_to_one_address_only(issue):
 def test_send_issue_test_copy_refuses_injection(issue):
     with pytest.raises(CommandError, match="line breaks"):
         call_command("send_issue", "7", "--test", "a@b.c\r\nBcc: x@y.z", stdout=io.StringIO())
+    assert mail.outbox == []
+
+
+def test_send_issue_losing_the_start_race_says_so_and_exits_with_1(issue, monkeypatch):
+    """Another start moves the issue to sending between the command's check and its own start."""
+    SubscriberFactory(active=True)
+    real_begin = begin_issue_send
+
+    def someone_else_starts_first(*, issue, **kwargs):
+        real_begin(issue=Issue.objects.get(pk=issue.pk), enqueue=False)
+        return real_begin(issue=issue, **kwargs)
+
+    monkeypatch.setattr(send_issue_command, "begin_issue_send", someone_else_starts_first)
+
+    with pytest.raises(CommandError, match="Another start of this send won") as raised:
+        call_command("send_issue", "7", stdout=io.StringIO())
+
+    assert raised.value.returncode == 1
+    assert Issue.objects.get(pk=issue.pk).status == Issue.Status.SENDING
     assert mail.outbox == []

@@ -1,8 +1,8 @@
-"""The search page: query, filters and ranked, highlighted results."""
+"""The search page: query, filters (topic, source, dates), order, counted highlighted results."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -10,28 +10,47 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from articles.models import Topic
+from articles.models import Source, Topic
 from digest.core import ratelimit
-from digest.site import search as searching
+from digest.site import queries as reader_queries
 from digest.site.search import (
+    SORT_NEWEST,
+    SORT_RELEVANCE,
+    SORTS,
     SearchFilters,
     clean_query,
     search_page,
     snippet_for,
-    uses_full_text_search,
 )
 
 SEARCH_RESULTS_PER_PAGE = 20
+# How the site shows dates (Django's "j M Y"), and the same with the month in full.
+_SITE_DATE_FORMATS = ("%d %b %Y", "%d %B %Y")
 
 
 def _parse_date(raw: str | None) -> tuple[date | None, bool]:
-    """A date from a YYYY-MM-DD field: (value, whether the reader's input was refused)."""
-    if not raw:
+    """A date as the site writes it ("3 Dec 2026", "3 December 2026") or ISO
+    ("2026-12-03"): (value, whether the reader's input was refused)."""
+    text = " ".join((raw or "").split())
+    if not text:
         return None, False
     try:
-        return date.fromisoformat(raw.strip()[:10]), False
+        return date.fromisoformat(text[:10]), False
     except ValueError:
-        return None, True
+        pass
+    for form in _SITE_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, form).date(), False
+        except ValueError:
+            continue
+    return None, True
+
+
+def _parse_id(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _filters_query(filters: SearchFilters) -> str:
@@ -39,10 +58,21 @@ def _filters_query(filters: SearchFilters) -> str:
     params = {
         "q": filters.query,
         "topic": filters.topic.slug if filters.topic else "",
+        "source": str(filters.source.pk) if filters.source else "",
         "from": filters.date_from.isoformat() if filters.date_from else "",
         "to": filters.date_to.isoformat() if filters.date_to else "",
+        "sort": filters.sort if filters.sort != SORT_RELEVANCE else "",
     }
     return "&" + urlencode({key: value for key, value in params.items() if value})
+
+
+def result_count_text(total: int, *, exact: bool) -> str:
+    """ "1 result", "1,243 results", or for an estimate "about 12,400 results" (3 figures)."""
+    if not exact:
+        digits = len(str(total))
+        rounded = round(total, -(digits - 3)) if digits > 3 else total
+        return f"about {rounded:,} results"
+    return "1 result" if total == 1 else f"{total:,} results"
 
 
 def _search_allowed(request: HttpRequest) -> bool:
@@ -65,13 +95,24 @@ def search(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "60"
         return response
     topics = list(Topic.objects.order_by("position", "name"))
+    sources = list(Source.objects.order_by("name").only("pk", "name"))
     raw_query = request.GET.get("q", "")
     query = clean_query(raw_query)
     topic_slug = request.GET.get("topic", "")
     topic = next((topic for topic in topics if topic.slug == topic_slug), None)
+    source_id = _parse_id(request.GET.get("source"))
+    source = next((source for source in sources if source.pk == source_id), None)
     date_from, bad_from = _parse_date(request.GET.get("from"))
     date_to, bad_to = _parse_date(request.GET.get("to"))
-    filters = SearchFilters(query=query, topic=topic, date_from=date_from, date_to=date_to)
+    sort = request.GET.get("sort", "")
+    filters = SearchFilters(
+        query=query,
+        topic=topic,
+        source=source,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort if sort in SORTS and query else (SORT_RELEVANCE if query else SORT_NEWEST),
+    )
     page = None
     results = []
     if not filters.is_empty:
@@ -80,7 +121,9 @@ def search(request: HttpRequest) -> HttpResponse:
             page_number=request.GET.get("page"),
             per_page=SEARCH_RESULTS_PER_PAGE,
         )
-        results = [(article, snippet_for(article, query=query)) for article in page]
+        # One story group once, with its other outlets as "also reported by".
+        articles = reader_queries.fold_story_groups(list(page))
+        results = [(article, snippet_for(article, query=query)) for article in articles]
     return render(
         request,
         "site/search.html",
@@ -89,14 +132,15 @@ def search(request: HttpRequest) -> HttpResponse:
             "was_cut": len(" ".join(raw_query.split())) > len(query),
             "filters": filters,
             "topics": topics,
+            "sources": sources,
+            "sorts": [(SORT_RELEVANCE, "Best match"), (SORT_NEWEST, "Newest first")],
             "page": page,
             "results": results,
+            "result_count": page is not None
+            and result_count_text(page.paginator.count, exact=page.count_is_exact),
+            "plain_search": page is not None and page.search_mode == "plain",
             "bad_dates": bad_from or bad_to,
             "pagination_query": _filters_query(filters),
-            "results_capped": page is not None
-            and bool(query)
-            and uses_full_text_search()
-            and page.paginator.count >= searching.MAX_RANKED_MATCHES,
             "canonical_url": settings.SITE_URL + request.path,
         },
     )

@@ -30,7 +30,9 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 @cached_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
-    page = paginate(request, reader_queries.articles_for_topic(topic), ARTICLES_PER_PAGE)
+    stories = reader_queries.one_per_story(reader_queries.articles_for_topic(topic))
+    page = paginate(request, stories, ARTICLES_PER_PAGE)
+    page.object_list = reader_queries.attach_also_reported(list(page.object_list))
     weeks = weekly_article_counts(topic=topic)
     return render(
         request,

@@ -10,7 +10,12 @@ from digest.core.progress import ProgressBar
 from newsletters.models import Issue
 from newsletters.sending.batch import send_batch
 from newsletters.sending.deliveries import delivery_counts, finish_issue_if_done
-from newsletters.sending.start import begin_issue_send, enqueue_batches, pending_batches
+from newsletters.sending.start import (
+    IssueNotSendable,
+    begin_issue_send,
+    enqueue_batches,
+    pending_batches,
+)
 from newsletters.sending.test_copy import send_test_copy
 from newsletters.subscribers.services import InvalidAddress
 
@@ -46,7 +51,14 @@ class Command(BaseCommand):
             raise CommandError(f"Issue #{number} was already sent on {issue.sent_at:%Y-%m-%d}.")
         started = time.monotonic()
         if issue.status in (Issue.Status.DRAFT, Issue.Status.SCHEDULED):
-            start = begin_issue_send(issue=issue, enqueue=queue)
+            try:
+                start = begin_issue_send(issue=issue, enqueue=queue)
+            except IssueNotSendable as error:
+                # Another start (the admin, beat, a second shell) won the race: it sends.
+                raise CommandError(
+                    f"{error} Another start of this send won; it is sending the issue. "
+                    f"Run send_issue {number} again to follow or resume it."
+                ) from None
             self.stdout.write(f"Issue #{number}: sending to {start.deliveries} subscribers.")
         else:
             self.stdout.write(f"Issue #{number} is already sending: resuming.")

@@ -7,7 +7,13 @@ import re
 import lxml.html
 import pytest
 
-from articles.cleaning.sanitising import ALLOWED_TAGS, html_to_text, plain_text, sanitize_html
+from articles.cleaning.sanitising import (
+    ALLOWED_TAGS,
+    html_to_text,
+    plain_text,
+    sanitize_html,
+    xml_safe,
+)
 
 BASE = "https://news.example.org/2025/04/story.html"
 
@@ -233,3 +239,26 @@ def test_plain_text_of_escaped_markup_is_text_not_markup():
     # One level of entities is decoded; the template escapes it again on display.
     assert plain_text("&lt;script&gt;alert(1)&lt;/script&gt;") == "<script>alert(1)</script>"
     assert plain_text('<img src=x onerror="alert(1)">Name') == "Name"
+
+
+XML_FORBIDDEN = [chr(code) for code in [*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF]]
+
+
+@pytest.mark.parametrize(
+    "value", ["alpha&#26;amp;omega", "alpha\x1aomega", "<b>al&#x1;pha</b>", "al\ud800pha"]
+)
+def test_plain_text_drops_characters_xml_forbids(value):
+    text = plain_text(value)
+    assert text.startswith("al") and not any(ch in text for ch in XML_FORBIDDEN)
+    assert "\ud800" not in text
+
+
+def test_sanitized_html_and_its_text_have_no_xml_forbidden_characters():
+    html = "<p>one&#26;two\x01three&#xFFFE;</p><p>four\x0bfive</p>"
+    cleaned = sanitize_html(html)
+    assert cleaned == "<p>onetwothree</p><p>fourfive</p>"
+    assert html_to_text(html) == "onetwothree\n\nfourfive"
+
+
+def test_xml_safe_keeps_tabs_line_breaks_and_other_text():
+    assert xml_safe("a\tb\nc\rd é – 😀") == "a\tb\nc\rd é – 😀"

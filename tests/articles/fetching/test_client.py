@@ -163,7 +163,9 @@ def test_five_redirects_are_allowed(loopback):
 def test_redirect_to_the_cloud_metadata_address_is_refused(loopback):
     loopback.redirect("/innocent", "http://169.254.169.254/latest/meta-data/")
 
-    with pytest.raises(BlockedAddressError, match=r"169\.254\.169\.254 is a link-local address"):
+    with pytest.raises(
+        BlockedAddressError, match=r"169\.254\.169\.254 is a link-local or cloud metadata address"
+    ):
         fetch(loopback.url("/innocent"))
 
 

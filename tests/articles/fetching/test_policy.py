@@ -4,12 +4,13 @@ import ipaddress
 
 import pytest
 
+from articles.fetching import client as fetch_client
 from articles.fetching.client import fetch
 from articles.fetching.errors import (
     BlockedAddressError,
     SchemeNotAllowedError,
 )
-from articles.fetching.policy import address_refusal
+from articles.fetching.policy import address_refusal, check_addresses
 
 
 @pytest.mark.parametrize(
@@ -59,3 +60,69 @@ def test_public_addresses_are_allowed(address):
 def test_obfuscated_spellings_of_loopback_are_refused(url):
     with pytest.raises(BlockedAddressError):
         fetch(url)
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Fail the test, without connecting, if the fetcher ever tries a non-loopback address."""
+    original = fetch_client._PinnedMixin._connect_pinned
+
+    def guarded(self, address, timeout=None, source_address=None):
+        outside = [ip for ip in self.pinned_addresses if not ip.is_loopback]
+        assert not outside, f"the fetcher tried to connect to {outside}"
+        return original(self, address, timeout, source_address)
+
+    monkeypatch.setattr(fetch_client._PinnedMixin, "_connect_pinned", guarded)
+
+
+METADATA_URLS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.170.2/v2/credentials",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://[fe80::1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://100.100.100.200/latest/meta-data/",
+]
+
+
+@pytest.mark.parametrize("url", METADATA_URLS)
+def test_metadata_addresses_are_refused_even_when_private_networks_are_allowed(
+    url, settings, loopback_only
+):
+    settings.FETCH_ALLOW_PRIVATE_NETWORKS = True
+    settings.FETCH_ALLOWED_NETWORKS = []
+
+    with pytest.raises(BlockedAddressError, match="link-local or cloud metadata"):
+        fetch(url)
+
+
+def test_redirect_to_metadata_is_refused_with_private_networks_allowed(
+    loopback, settings, loopback_only
+):
+    settings.FETCH_ALLOW_PRIVATE_NETWORKS = True
+    loopback.redirect("/innocent", "http://169.254.169.254/latest/meta-data/")
+
+    with pytest.raises(BlockedAddressError, match=r"169\.254\.169\.254"):
+        fetch(loopback.url("/innocent"))
+    assert [request.path for request in loopback.requests] == ["/innocent"]
+
+
+def test_private_networks_switch_still_allows_loopback_and_intranets(settings):
+    settings.FETCH_ALLOW_PRIVATE_NETWORKS = True
+    settings.FETCH_ALLOWED_NETWORKS = []
+
+    check_addresses("intranet", [ipaddress.ip_address("10.1.2.3")], url="http://intranet/")
+    check_addresses("localhost", [ipaddress.ip_address("127.0.0.1")], url="http://localhost/")
+
+
+def test_only_an_explicitly_allowed_network_opens_a_metadata_address(settings):
+    """Checked without connecting: the policy alone decides."""
+    address = ipaddress.ip_address("169.254.169.254")
+    settings.FETCH_ALLOW_PRIVATE_NETWORKS = True
+    settings.FETCH_ALLOWED_NETWORKS = ["169.254.169.254/32"]
+
+    check_addresses("metadata", [address], url="http://169.254.169.254/")
+
+    settings.FETCH_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    with pytest.raises(BlockedAddressError):
+        check_addresses("metadata", [address], url="http://169.254.169.254/")

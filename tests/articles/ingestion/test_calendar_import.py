@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from articles.ingestion import calendar_import as calendars
 from articles.ingestion.calendar_import import CalendarError, ingest_calendar, parse_calendar
 from articles.ingestion.poll import PollStatus, poll_source
 from articles.models import Event, Source
@@ -134,3 +135,70 @@ def test_a_repeated_property_takes_the_first_value():
 
     assert created == 3
     assert Event.objects.get(uid="allday@example.org").description == "<p>First</p>"
+
+
+def _recurring_ics(*, extra: str = "", rule: str = "FREQ=WEEKLY;COUNT=6") -> bytes:
+    start = (datetime.now(tz=UTC) + timedelta(days=2)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    stamp = f"{start:%Y%m%dT%H%M%SZ}"
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Series//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:series-1@example.org\r\nSUMMARY:Weekly policy briefing\r\n"
+        f"DTSTART:{stamp}\r\nDURATION:PT1H\r\nRRULE:{rule}\r\nLOCATION:Online\r\n"
+        f"{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode(), start
+
+
+def test_recurring_event_is_expanded_into_its_occurrences():
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    content, start = _recurring_ics()
+
+    assert ingest_calendar(source=source, content=content) == 6
+    assert ingest_calendar(source=source, content=content) == 0
+
+    starts = list(Event.objects.order_by("starts_at").values_list("starts_at", flat=True))
+    assert starts == [start + timedelta(weeks=week) for week in range(6)]
+    assert set(Event.objects.values_list("title", flat=True)) == {"Weekly policy briefing"}
+
+
+def test_excluded_occurrence_is_left_out_and_removed_when_added_later():
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    content, start = _recurring_ics()
+    ingest_calendar(source=source, content=content)
+    third = start + timedelta(weeks=2)
+
+    excluded, _start = _recurring_ics(extra=f"EXDATE:{third:%Y%m%dT%H%M%SZ}\r\n")
+    ingest_calendar(source=source, content=excluded)
+
+    starts = set(Event.objects.values_list("starts_at", flat=True))
+    assert len(starts) == 5 and third not in starts
+
+
+def test_rule_repeating_every_second_is_not_expanded():
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    content, _start = _recurring_ics(rule="FREQ=SECONDLY")
+
+    assert ingest_calendar(source=source, content=content) == 0
+
+
+def test_dense_rule_is_cut_at_the_cap():
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    minutes = ",".join(str(minute) for minute in range(0, 60, 5))
+    content, start = _recurring_ics(rule=f"FREQ=HOURLY;BYMINUTE={minutes}")
+
+    ingest_calendar(source=source, content=content)
+
+    assert Event.objects.count() == calendars.MAX_OCCURRENCES
+    assert Event.objects.order_by("starts_at").first().starts_at == start
+
+
+def test_endless_weekly_rule_stops_at_the_window(settings):
+    source = SourceFactory(kind=Source.Kind.ICAL)
+    content, start = _recurring_ics(rule="FREQ=WEEKLY")
+
+    ingest_calendar(source=source, content=content)
+
+    last = Event.objects.order_by("-starts_at").first().starts_at
+    assert last <= datetime.now(tz=UTC) + calendars.RECURRENCE_AHEAD
+    assert Event.objects.count() >= 20

@@ -317,3 +317,71 @@ def test_charset_in_the_content_type_header_is_honoured():
 def test_html_content_type_with_parameters_is_recognised():
     with pytest.raises(NotAFeedError, match="HTML page"):
         parse_feed(b"<p>hello</p>", url=URL, content_type="text/html; charset=utf-8")
+
+
+# Texts long enough for a detector to be sure; none of these feeds declares its encoding.
+UNDECLARED = [
+    ("koi8-r", "Регулятор оштрафовал платформу за утечку данных пользователей"),
+    ("shift_jis", "個人情報保護委員会が大手プラットフォームに行政指導を行った"),
+    ("euc-jp", "個人情報保護委員会が大手プラットフォームに行政指導を行った"),
+    ("euc-kr", "개인정보보호위원회가 대형 플랫폼에 과징금을 부과했다고 밝혔다"),
+    ("gb2312", "国家互联网信息办公室发布数据出境安全评估办法征求意见稿"),
+    ("windows-1255", "הרשות להגנת הפרטיות הטילה קנס על חברת הטכנולוגיה"),
+    ("tis-620", "คณะกรรมการคุ้มครองข้อมูลส่วนบุคคลสั่งปรับบริษัทเทคโนโลยี"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "title"), UNDECLARED)
+def test_feed_in_an_undeclared_legacy_encoding_is_decoded(encoding, title):
+    description = (title + " ") * 6
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        f"<item><title>{title}</title><description>{description}</description>"
+        "<link>https://news.example.org/1</link></item></channel></rss>"
+    ).encode(encoding)
+
+    feed = parse_feed(body, url=URL, content_type="application/xml")
+
+    assert feed.entries[0].title == title
+
+
+def test_item_with_only_a_description_is_kept_with_a_stable_guid():
+    body = rss(
+        "<item><description>A statement on &lt;b&gt;data&lt;/b&gt; rules.</description></item>"
+    )
+
+    first = parse_feed(body, url=URL)
+    again = parse_feed(body, url=URL)
+
+    (entry,) = first.entries
+    assert entry.link == "" and entry.title == ""
+    assert entry.summary_html == "A statement on <b>data</b> rules."
+    assert entry.guid.startswith("urn:digest:content:")
+    assert again.entries[0].guid == entry.guid
+    other = parse_feed(rss("<item><description>Another statement.</description></item>"), url=URL)
+    assert other.entries[0].guid != entry.guid
+
+
+def test_item_with_only_a_title_is_kept():
+    (entry,) = parse_feed(rss("<item><title>Just a headline</title></item>"), url=URL).entries
+    assert entry.title == "Just a headline" and entry.guid.startswith("urn:digest:content:")
+
+
+def test_empty_item_is_skipped_with_a_reason():
+    feed = parse_feed(rss("<item></item><item><title>Kept</title></item>"), url=URL)
+
+    assert [entry.title for entry in feed.entries] == ["Kept"]
+    assert feed.skipped == ["The entry has no link, GUID, title or content."]
+
+
+def test_control_characters_from_the_feed_are_stripped_everywhere():
+    body = rss(
+        "<item><title>alpha&amp;#26;amp;omega &#x1;x</title><author>Ann&#8;e</author>"
+        "<guid>g&#2;1</guid><description>&lt;p&gt;bad&#x1b;byte&lt;/p&gt;</description></item>"
+    )
+
+    (entry,) = parse_feed(body, url=URL).entries
+
+    forbidden = {chr(code) for code in range(32)} - {"\t", "\n", "\r"}
+    for value in (entry.title, entry.author, entry.guid, entry.summary_html):
+        assert not forbidden & set(value), value

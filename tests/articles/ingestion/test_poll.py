@@ -220,7 +220,84 @@ def test_entry_without_date_is_dated_when_fetched(loopback):
 
     poll_source(source=feed_source(loopback.url("/undated.xml")))
 
-    assert Article.objects.get().published_at >= before - timedelta(seconds=1)
+    article = Article.objects.get()
+    assert article.published_at >= before - timedelta(seconds=1)
+    assert article.date_from_fetch_time is True
+
+
+def test_entry_with_a_readable_date_is_not_marked_as_dated_by_fetch_time(loopback):
+    source = feed_source(serve_story_feed(loopback, "wire", 1))
+
+    poll_source(source=source)
+
+    assert Article.objects.get().date_from_fetch_time is False
+
+
+def test_items_with_only_a_description_are_stored_once_each(loopback):
+    loopback.serve(
+        "/bare.xml",
+        rss_feed(
+            [
+                "<item><description>&lt;p&gt;First bare statement.&lt;/p&gt;</description></item>",
+                "<item><description>&lt;p&gt;Second bare note.&lt;/p&gt;</description></item>",
+            ]
+        ),
+    )
+    source = feed_source(loopback.url("/bare.xml"))
+
+    assert poll_source(source=source).new_articles == 2
+    assert poll_source(source=source).new_articles == 0
+
+    texts = sorted(Article.objects.values_list("body_text", flat=True))
+    assert texts == ["First bare statement.", "Second bare note."]
+    assert all(
+        guid.startswith("urn:digest:content:")
+        for guid in Article.objects.values_list("guid", flat=True)
+    )
+
+
+def test_every_skipped_entry_is_counted_on_the_source_with_its_reason(loopback):
+    loopback.serve("/a.html", article_page("A", story_paragraphs(1)))
+    long_link = loopback.url("/" + "x" * 2100)
+    loopback.serve(
+        "/mixed.xml",
+        rss_feed(
+            [
+                rss_item(title="A", link=loopback.url("/a.html"), guid="a"),
+                rss_item(title="A again", link=loopback.url("/a.html"), guid="a"),
+                rss_item(title="Too long", link=long_link, guid="long"),
+                "<item></item>",
+            ]
+        ),
+    )
+    source = feed_source(loopback.url("/mixed.xml"))
+
+    result = poll_source(source=source)
+
+    assert (result.new_articles, result.skipped_entries) == (1, 3)
+    source.refresh_from_db()
+    assert source.skipped_entries == 3 and source.skipped_entries_total == 3
+    assert "no link, GUID, title or content" in source.skip_reasons
+    assert "repeats the link or GUID" in source.skip_reasons
+    assert "longer than 2000 characters" in source.skip_reasons
+    poll_source(source=source)
+    source.refresh_from_db()
+    assert source.skipped_entries_total == 6
+
+
+def test_broken_xml_with_readable_entries_is_a_warning_on_the_source(loopback):
+    loopback.serve("/ok.html", article_page("Readable", story_paragraphs(2)))
+    broken = rss_feed([rss_item(title="Readable", link=loopback.url("/ok.html"), guid="r")])
+    loopback.serve("/broken.xml", broken.replace(b"</channel></rss>", b"<item><title>Cut & "))
+    source = feed_source(loopback.url("/broken.xml"))
+
+    result = poll_source(source=source)
+
+    assert result.status == PollStatus.OK and result.new_articles == 1
+    source.refresh_from_db()
+    assert source.last_error == ""
+    assert "not well-formed XML" in source.last_warning
+    assert "entries were read anyway" in source.last_warning
 
 
 def test_article_page_that_fails_keeps_the_feed_content_with_the_reason(loopback):
@@ -264,7 +341,7 @@ def test_entry_linking_to_the_metadata_address_is_never_fetched(loopback):
 
     article = Article.objects.get()
     assert article.extraction_status == Article.Extraction.FEED_ONLY
-    assert "169.254.169.254 is a link-local address" in article.extraction_error
+    assert "169.254.169.254 is a link-local or cloud metadata address" in article.extraction_error
     assert "Teaser text from the feed." in article.body_text
 
 
@@ -394,7 +471,7 @@ def _serve_bad(server, case: str) -> str:
         ("500", "HTTP 500"),
         ("drip", "Timed out"),
         ("redirect-loop", "Redirect loop"),
-        ("metadata-redirect", "169.254.169.254 is a link-local address"),
+        ("metadata-redirect", "169.254.169.254 is a link-local or cloud metadata address"),
         ("html", "is an HTML page, not an RSS or Atom feed"),
         ("malformed", "not well-formed XML"),
         ("gzip-bomb", "10,485,760-byte limit"),
@@ -441,6 +518,9 @@ def test_billion_laughs_feed_is_ingested_without_expansion(loopback):
     assert result.status == PollStatus.OK
     article = Article.objects.get()
     assert "lollol" not in article.title + article.summary
+    # The refused expansion leaves a trace on the source, not only in the log.
+    source.refresh_from_db()
+    assert "not well-formed XML" in source.last_warning
 
 
 def test_external_entity_feed_does_not_read_local_files(loopback, tmp_path):

@@ -74,3 +74,17 @@ def test_chart_escapes_its_texts():
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
     assert '"><b' not in svg
+
+
+def test_every_week_is_labelled_with_its_day_and_value_and_months_are_named():
+    weeks = [
+        WeekCount(week_start=date(2025, 1, 6) + timedelta(weeks=i), count=i * 2) for i in range(12)
+    ]
+    svg = bar_chart_svg(counts=weeks, title="t", chart_id="c")
+
+    values = re.findall(r'<text class="chart-value"[^>]*>(\d+)</text>', svg)
+    days = re.findall(r'<text class="chart-axis"[^>]*>(\d+)</text>', svg)
+    months = re.findall(r'<text class="chart-axis"[^>]*>([A-Z][a-z]{2})</text>', svg)
+    assert values == [str(i * 2) for i in range(12)]
+    assert days == [str(week.week_start.day) for week in weeks]
+    assert months == ["Jan", "Feb", "Mar"]

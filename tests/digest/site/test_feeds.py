@@ -122,3 +122,26 @@ def test_pages_link_the_feeds_they_mirror(client):
     issues = client.get("/issues/").content.decode()
     assert '<link rel="alternate" type="application/rss+xml"' in issues
     assert 'href="/feeds/issues.rss"' in issues
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/feeds/articles.rss",
+        "/feeds/articles.atom",
+        "/feeds/topics/law.rss",
+        "/feeds/topics/law.atom",
+    ],
+)
+def test_stored_control_characters_never_make_a_feed_fail(client, site, url):
+    """Rows written before ingestion stripped them (or typed in the admin) still serialise."""
+    topic = TopicFactory(name="Law\x0b", slug="law")
+    ArticleFactory(
+        title="alpha\x1aomega",
+        summary="<p>bad\x01byte</p>",
+        author="Ann\x08",
+        topics=[topic],
+    )
+    response, feed = parse(client, url)
+    assert b"\x1a" not in response.content and b"\x01" not in response.content
+    assert feed.entries[0].title == "alphaomega"

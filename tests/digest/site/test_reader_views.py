@@ -11,13 +11,20 @@ from icalendar import Calendar
 
 from articles.models import Article
 from newsletters.models import Issue
-from tests.factories import ArticleFactory, IssueItemFactory, StoryGroupFactory, TopicFactory
+from tests.factories import (
+    ArticleFactory,
+    IssueItemFactory,
+    SourceFactory,
+    StoryGroupFactory,
+    TopicFactory,
+)
 from tests.reader_world import build_reader_world
 
 pytestmark = pytest.mark.django_db
 
 # Query budgets per page; each is checked against a world with many rows.
-HOME_QUERIES = 4
+# Issue, letter, events; stories: newest date, the stories, their topics, also-reported.
+HOME_QUERIES = 6
 TOPIC_LIST_QUERIES = 1
 TOPIC_DETAIL_QUERIES = 5
 ARTICLE_QUERIES = 5
@@ -63,8 +70,8 @@ def test_home_groups_latest_stories_by_topic(client, world):
     for topic in world.topics:
         assert f'id="topic-group-{topic.slug}"' in page
     ai_group = page.split('id="topic-group-ai"')[1].split("</section>")[0]
-    assert "Artificial intelligence story 0" in ai_group
-    assert "Data protection story 0" not in ai_group
+    assert "Artificial intelligence story 1" in ai_group
+    assert "Data protection story 1" not in ai_group
 
 
 def test_home_without_anything_published_still_answers(client):
@@ -100,7 +107,7 @@ def test_topic_page_shows_description_stories_issues_and_chart(client, world):
     assert "Data protection story 0" not in page
     assert "<svg" in page and 'role="img"' in page
     assert '<title id="topic-chart-title">' in page
-    assert '<table class="visually-hidden">' in page
+    assert re.search(r'<div class="visually-hidden">\s*<table>', page)
     issue_numbers = {
         item.issue.number for item in world.items if item.article.topics.filter(slug="ai").exists()
     }
@@ -205,7 +212,7 @@ def test_article_page_query_count_is_fixed(client, big_world, django_assert_max_
 
 
 def test_titles_with_markup_are_escaped_everywhere(client, world):
-    article = world.articles[0]
+    article = world.articles[1]  # not in a story group, so listed under its own title
     Article.objects.filter(pk=article.pk).update(title='<script>alert("t")</script> Title')
     for url in ("/", "/topics/ai/", article.get_absolute_url()):
         page = text_of(client.get(url))
@@ -358,3 +365,97 @@ def test_issue_item_for_event_does_not_break_article_page(client, world):
     IssueItemFactory(issue=world.issues[0], article=None, event=world.events[0], order=99)
     article = world.items[0].article
     assert client.get(article.get_absolute_url()).status_code == 200
+
+
+# ------------------------------------------------------ story groups folded
+
+
+@pytest.fixture
+def reported_twice():
+    """One story from two outlets, filed under two topics; one ungrouped story."""
+    first_topic = TopicFactory(name="Competition", slug="competition", position=1)
+    second_topic = TopicFactory(name="Trade", slug="trade-2", position=2)
+    group = StoryGroupFactory()
+    now = timezone.now()
+    first = ArticleFactory(
+        title="Watchdog opens marketplace probe",
+        source=SourceFactory(name="Policy Wire"),
+        published_at=now - timedelta(hours=5),
+        topics=[first_topic, second_topic],
+        group=group,
+    )
+    second = ArticleFactory(
+        title="Marketplace faces competition probe",
+        source=SourceFactory(name="NetGov Observer"),
+        published_at=now - timedelta(hours=2),
+        topics=[first_topic, second_topic],
+        group=group,
+    )
+    alone = ArticleFactory(title="Trade pact signed", topics=[second_topic])
+    return {"first": first, "second": second, "alone": alone, "topic": first_topic}
+
+
+def test_home_shows_a_story_once_in_its_first_topic_with_its_other_outlets(client, reported_twice):
+    page = text_of(client.get("/"))
+
+    assert page.count("Watchdog opens marketplace probe") == 1
+    assert "Marketplace faces competition probe" not in page
+    competition = page.split('id="topic-group-competition"')[1].split("</section>")[0]
+    assert "Watchdog opens marketplace probe" in competition
+    assert re.search(
+        r'Also reported by <a href="'
+        + re.escape(reported_twice["second"].get_absolute_url())
+        + r'">NetGov Observer</a>',
+        competition,
+    )
+    trade = page.split('id="topic-group-trade-2"')[1].split("</section>")[0]
+    assert "Trade pact signed" in trade and "Watchdog" not in trade
+
+
+def test_topic_page_lists_a_story_group_once(client, reported_twice):
+    page = text_of(client.get("/topics/competition/"))
+
+    assert page.count("Watchdog opens marketplace probe") == 1
+    assert "Marketplace faces competition probe" not in page
+    assert "Also reported by" in page and "NetGov Observer</a>" in page
+
+
+def test_feeds_list_a_story_group_once_with_its_other_outlets(client, reported_twice):
+    for url in ("/feeds/articles.rss", "/feeds/topics/competition.atom"):
+        feed = client.get(url).content.decode()
+
+        assert feed.count("<title>Watchdog opens marketplace probe</title>") == 1, url
+        assert "<title>Marketplace faces competition probe</title>" not in feed, url
+        assert "Also reported by" in feed, url
+
+
+def test_search_results_fold_a_story_group(client, reported_twice):
+    page = text_of(client.get("/search/", {"q": "marketplace probe"}))
+
+    titles = re.findall(r'class="story-card__title"><a [^>]+>([^<]+)</a>', page)
+    assert len([title for title in titles if "probe" in title]) == 1
+    assert "Also reported by" in page
+
+
+def test_search_dates_are_read_in_the_sites_format(client, reported_twice):
+    page = text_of(
+        client.get("/search/", {"q": "probe", "from": "1 Jan 2020", "to": "3 Dec 2099"})
+    )
+
+    assert 'value="1 Jan 2020"' in page and 'value="3 Dec 2099"' in page
+    assert "was not in the form" not in page
+    assert 'type="date"' not in page
+
+
+def test_summaries_show_entities_once_on_cards_and_in_meta_tags(client):
+    topic = TopicFactory(name="Law", slug="law")
+    article = ArticleFactory(
+        title="Borealia law",
+        summary="<p>Borealia&#x27;s &amp; its &quot;law&quot;</p>",
+        topics=[topic],
+    )
+
+    for url in ("/topics/law/", article.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert "&amp;#x27;" not in page and "&amp;amp;" not in page and "&amp;quot;" not in page
+        assert "Borealia&#x27;s &amp; its &quot;law&quot;" in page, url

@@ -1,4 +1,4 @@
-"""Search: ranked full-text search on PostgreSQL, the substring fallback, and hostile input."""
+"""Search: the same semantics on PostgreSQL and SQLite FTS5, the plain fallback, hostile input."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from digest.site.search import (
     SearchFilters,
     clean_query,
     fallback_snippet,
-    full_text_matches,
-    full_text_query,
     highlight_snippet,
     search_page,
 )
@@ -23,9 +21,10 @@ from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-# Topics, then on PostgreSQL: planner setting, ranked newest matches, the page's rows
-# (plus a savepoint pair inside the test's transaction).
-SEARCH_QUERIES = 6
+# Topics, sources, then on PostgreSQL: the archive's span, newest matches in a window and
+# (when the table's statistics say the archive is large) in the whole range, ranks, the
+# page's rows; on SQLite: FTS5 table lookup, count, the page's rows with snippets.
+SEARCH_QUERIES = 7
 
 
 def titles(filters: SearchFilters) -> list[str]:
@@ -133,10 +132,24 @@ def test_punctuation_only_query_matches_nothing(stories):
     assert titles(SearchFilters(query="!!! ??? ... ---")) == []
 
 
+def without_full_text(monkeypatch):
+    monkeypatch.setattr("digest.site.search.search_mode", lambda: "plain")
+
+
 def test_fallback_search_works_without_full_text(stories, monkeypatch):
-    monkeypatch.setattr("digest.site.search.uses_full_text_search", lambda: False)
+    without_full_text(monkeypatch)
     found = titles(SearchFilters(query="Regulation chips"))
     assert found == [stories["body_hit"].title]
+    assert stories["body_hit"].title not in titles(SearchFilters(query="regulation -chips"))
+    either = titles(SearchFilters(query="chips or Members"))
+    assert set(either) == {stories["body_hit"].title, stories["title_hit"].title}
+
+
+def test_fallback_is_announced_to_the_reader(client, stories, monkeypatch):
+    without_full_text(monkeypatch)
+    page = client.get("/search/", {"q": "regulation"}).content.decode()
+    assert "Full-text search is not available" in page
+    assert "<mark>regulation</mark>" in page or "<mark>Regulation</mark>" in page
 
 
 @pytest.mark.parametrize(
@@ -197,7 +210,7 @@ def test_snippet_from_article_text_is_escaped(client):
 
 
 def test_fallback_snippet_from_article_text_is_escaped(client, monkeypatch):
-    monkeypatch.setattr("digest.site.search.uses_full_text_search", lambda: False)
+    without_full_text(monkeypatch)
     ArticleFactory(title="Chip story", body_text='The <script>alert("s")</script> regulation.')
     page = client.get("/search/", {"q": "regulation"}).content.decode()
     assert '<script>alert("s")' not in page
@@ -229,79 +242,100 @@ def test_empty_search_page_explains_itself(client, stories):
     assert "Type some words" in page
 
 
-# ---------------------------------------------------------- PostgreSQL only
+# ------------------------------------ full-text semantics, PostgreSQL and SQLite FTS5
 
 
-@pytest.mark.postgres
 def test_title_match_ranks_above_body_match(stories):
     found = titles(SearchFilters(query="regulation"))
     assert found.index(stories["title_hit"].title) < found.index(stories["body_hit"].title)
 
 
-@pytest.mark.postgres
+def test_more_matches_rank_above_fewer_and_newest_sort_ignores_rank():
+    now = timezone.now()
+    once = ArticleFactory(
+        title="Week in review",
+        body_text="A note on tariffs among many other things discussed this week.",
+        published_at=now - timedelta(hours=1),
+    )
+    often = ArticleFactory(
+        title="Tariffs, tariffs and more tariffs",
+        body_text="Tariffs on chips; tariffs on steel.",
+        published_at=now - timedelta(days=3),
+    )
+    assert titles(SearchFilters(query="tariffs")) == [often.title, once.title]
+    newest = titles(SearchFilters(query="tariffs", sort="newest"))
+    assert newest == [once.title, often.title]
+
+
 def test_search_matches_word_forms(stories):
     assert stories["title_hit"].title in titles(SearchFilters(query="regulations"))
 
 
-@pytest.mark.postgres
-def test_websearch_syntax_excludes_and_quotes(stories):
+def test_negation_leaves_matches_out(stories):
     found = titles(SearchFilters(query="regulation -chips"))
     assert stories["body_hit"].title not in found
     assert stories["title_hit"].title in found
+    assert stories["old_hit"].title in found
+    assert stories["body_hit"].title not in titles(SearchFilters(query='regulation -"on chips"'))
+
+
+def test_only_exclusions_match_nothing(stories):
+    assert titles(SearchFilters(query="-chips")) == []
+
+
+def test_phrase_needs_words_in_order(stories):
     assert titles(SearchFilters(query='"AI regulation"')) == [stories["title_hit"].title]
+    assert titles(SearchFilters(query='"regulation AI"')) == []
+    unordered = titles(SearchFilters(query="regulation AI"))
+    assert unordered == [stories["title_hit"].title]
 
 
-@pytest.mark.postgres
-def test_search_vector_follows_title_changes(stories):
+def test_or_finds_either(stories):
+    found = titles(SearchFilters(query="Members or chips"))
+    assert set(found) == {stories["title_hit"].title, stories["body_hit"].title}
+
+
+def test_search_follows_title_changes_and_deletes(stories):
     article = stories["miss"]
     article.title = "Quantum computing export controls"
     article.save()
     assert titles(SearchFilters(query="quantum")) == [article.title]
+    article.delete()
+    assert titles(SearchFilters(query="quantum")) == []
 
 
-@pytest.mark.postgres
-def test_postgres_snippet_highlights_matches(client, stories):
+def test_snippet_highlights_matches(client, stories):
     page = client.get("/search/", {"q": "chips"}).content.decode()
     assert "<mark>chips</mark>" in page
 
 
-@pytest.mark.postgres
-def test_full_text_search_uses_gin_index(stories):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
-            ["articles_article_search_vector_gin"],
-        )
-        (definition,) = cursor.fetchone()
-        assert "USING gin (search_vector)" in definition
-        # Statistics as autovacuum may leave them mid-suite; with them, an ordered query
-        # may walk the published_at index instead, so the plan is asked for the match alone.
-        cursor.execute("ANALYZE articles_article")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        matches = full_text_matches(Article.objects.all(), full_text_query("regulation"))
-        plan = matches.order_by().only("pk").explain()
-    assert "articles_article_search_vector_gin" in plan
-
-
-@pytest.mark.postgres
-def test_only_the_newest_matches_are_ranked_and_reader_is_told(client, monkeypatch):
-    monkeypatch.setattr("digest.site.search.MAX_RANKED_MATCHES", 3)
-    now = timezone.now()
-    for days in range(5):
-        ArticleFactory(title=f"Tariff story {days}", published_at=now - timedelta(days=days))
-    found = titles(SearchFilters(query="tariff"))
-    assert sorted(found) == ["Tariff story 0", "Tariff story 1", "Tariff story 2"]
-    page = client.get("/search/", {"q": "tariff"}).content.decode()
-    assert "3+ results" in page
-    assert "best of the 3 most recent" in page
-
-
-@pytest.mark.postgres
 def test_rare_phrase_is_found_among_many_common_words():
     for index in range(30):
         ArticleFactory(title=f"Data story {index}", body_text="transfer rules and data")
     ArticleFactory(title="The one", body_text="rules on data transfer to third countries")
     assert titles(SearchFilters(query='"data transfer"')) == ["The one"]
+
+
+def test_search_filters_by_source(stories):
+    source = stories["body_hit"].source
+    assert titles(SearchFilters(query="regulation", source=source)) == [stories["body_hit"].title]
+
+
+def test_results_page_counts_filters_and_sorts(client, stories):
+    page = client.get("/search/", {"q": "regulation"}).content.decode()
+    assert "3 results for" in page
+    assert 'name="source"' in page and 'name="sort"' in page
+    newest = client.get("/search/", {"q": "regulation", "sort": "newest"}).content.decode()
+    assert newest.index(stories["body_hit"].title) < newest.index(stories["title_hit"].title)
+
+
+def test_every_result_page_is_reachable_with_no_cap(client):
+    for index in range(45):
+        ArticleFactory(title=f"Spectrum auction {index}")
+    page = client.get("/search/", {"q": "spectrum", "page": "3"}).content.decode()
+    assert "45 results" in page
+    assert "Page 3 of 3" in page
+    assert page.count('class="search-result"') == 5
 
 
 def test_searches_are_rate_limited_per_address(client, settings):
@@ -316,12 +350,6 @@ def test_searches_are_rate_limited_per_address(client, settings):
     assert other.status_code == 200
 
 
-def test_search_column_exists_only_on_postgresql():
-    with connection.cursor() as cursor:
-        columns = [
-            column.name
-            for column in connection.introspection.get_table_description(
-                cursor, Article._meta.db_table
-            )
-        ]
-    assert ("search_vector" in columns) == (connection.vendor == "postgresql")
+def test_search_mode_names_the_backend():
+    expected = "postgresql" if connection.vendor == "postgresql" else "fts5"
+    assert search_page(filters=SearchFilters(query="anything")).search_mode == expected

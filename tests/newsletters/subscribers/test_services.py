@@ -1,8 +1,11 @@
 import time
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from newsletters.models import Subscriber
@@ -130,6 +133,62 @@ def test_complained_address_gets_no_email_at_all():
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize(
+    "address", ["probe@[127.0.0.1]", "probe@[IPv6:::1]", "probe@127.0.0.1", "probe@[10.0.0.1]"]
+)
+def test_ip_literal_domains_are_refused(address):
+    with pytest.raises(InvalidAddress, match="not an IP address"):
+        normalise_address(address)
+
+
+@pytest.mark.parametrize("status", [Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED])
+def test_bounced_or_complained_address_is_never_mailed_or_reactivated_from_the_form(status):
+    subscriber = SubscriberFactory(email="gone@example.org", status=status)
+    outcome = subscribe(email="gone@example.org")
+    token = make_token(subscriber=subscriber, purpose=Purpose.CONFIRM)
+
+    assert outcome == SubscribeOutcome.SUPPRESSED
+    assert mail.outbox == []
+    with pytest.raises(InvalidToken):
+        confirm_subscription(token=token)
+    assert Subscriber.objects.get().status == status
+
+
+def _request_path_work(monkeypatch, email: str, topics) -> tuple[list[str], list[tuple]]:
+    """The SQL (shape, without values) and the enqueued tasks of one subscribe call."""
+    queued = []
+    monkeypatch.setattr(
+        subscriptions, "enqueue", lambda name, **kwargs: queued.append((name, sorted(kwargs)))
+    )
+    with CaptureQueriesContext(connection) as queries:
+        subscribe(email=email, topics=topics)
+    shapes = [query["sql"].split(" ")[0] for query in queries.captured_queries]
+    return shapes, queued
+
+
+def test_subscribe_does_the_same_work_for_every_kind_of_address(monkeypatch):
+    """No timing oracle: new, pending, active, unsubscribed, bounced, complained and
+    rate-limited addresses all cost the same queries and one queued task."""
+    topics = [TopicFactory()]
+    for status in Subscriber.Status:
+        SubscriberFactory(email=f"{status}@example.org", status=status)
+    limited = "limited@example.org"
+    for _ in range(10):
+        subscribe(email=limited)
+    mail.outbox.clear()
+
+    addresses = [f"{status}@example.org" for status in Subscriber.Status]
+    work = {
+        email: _request_path_work(monkeypatch, email, topics)
+        for email in ["fresh@example.org", *addresses, limited]
+    }
+
+    assert len({repr(value) for value in work.values()}) == 1, work
+    shapes, queued = work["fresh@example.org"]
+    assert len(queued) == 1
+    assert queued[0][0] == subscriptions.SUBSCRIBER_EMAIL_TASK
+
+
 def test_subscribe_refuses_injection_and_stores_nothing():
     with pytest.raises(InvalidAddress):
         subscribe(email="a@b.c\r\nBcc: x@y.z")
@@ -171,6 +230,35 @@ def test_confirm_token_from_before_an_unsubscribe_does_not_resubscribe():
     with pytest.raises(InvalidToken, match="older than your last unsubscribe"):
         confirm_subscription(token=old_token)
     assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_confirm_link_issued_in_the_same_second_before_an_unsubscribe_is_refused():
+    """The age check compares exact times, not whole seconds."""
+    subscriber = SubscriberFactory()
+    second = float(int(time.time()))
+    with mock.patch("newsletters.subscribers.tokens.time.time", return_value=second + 0.1):
+        token = make_token(subscriber=subscriber, purpose=Purpose.CONFIRM)
+    confirm_subscription(token=token)
+    unsubscribed_at = datetime.fromtimestamp(second + 0.5, tz=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=unsubscribed_at):
+        subscriptions.unsubscribe(subscriber=subscriber)
+
+    with pytest.raises(InvalidToken, match="older than your last unsubscribe"):
+        confirm_subscription(token=token)
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_confirm_link_issued_after_an_unsubscribe_in_the_same_second_works():
+    subscriber = SubscriberFactory(active=True)
+    second = float(int(time.time()))
+    with mock.patch(
+        "django.utils.timezone.now", return_value=datetime.fromtimestamp(second + 0.2, tz=UTC)
+    ):
+        subscriptions.unsubscribe(subscriber=subscriber)
+    with mock.patch("newsletters.subscribers.tokens.time.time", return_value=second + 0.7):
+        token = make_token(subscriber=subscriber, purpose=Purpose.CONFIRM)
+
+    assert confirm_subscription(token=token).outcome == ConfirmOutcome.CONFIRMED
 
 
 def test_unsubscribed_address_subscribing_again_is_reactivated_by_the_new_link():

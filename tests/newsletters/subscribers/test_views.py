@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from newsletters.models import Subscriber
-from newsletters.subscribers.services import webhook_signature
 from newsletters.subscribers.tokens import Purpose, make_token
+from newsletters.subscribers.webhooks import webhook_signature
 from tests.factories import SubscriberFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -270,8 +270,10 @@ def test_unsubscribe_post_for_unknown_or_forged_token_is_harmless(client):
 # ------------------------------------------------------------------- webhook
 
 
-def post_webhook(client, payload, *, secret="s3cret", timestamp=None, signature=None):
-    body = json.dumps(payload).encode()
+def post_webhook(
+    client, payload=None, *, secret="s3cret", timestamp=None, signature=None, body=None
+):
+    body = json.dumps(payload).encode() if body is None else body
     timestamp = str(int(time.time())) if timestamp is None else timestamp
     signature = signature or webhook_signature(secret=secret, timestamp=timestamp, body=body)
     return client.post(
@@ -321,6 +323,44 @@ def test_webhook_refuses_bad_signatures_and_replays(client, settings, kwargs):
     payload = {"events": [{"type": "bounce", "email": "hard@example.org"}]}
     assert post_webhook(client, payload, **kwargs).status_code == 403
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+
+
+def test_replayed_webhook_is_refused_inside_the_window(client, settings):
+    settings.NEWSLETTER_WEBHOOK_SECRET = "s3cret"
+    SubscriberFactory(active=True, email="hard@example.org")
+    payload = {"events": [{"type": "bounce", "email": "hard@example.org"}]}
+    timestamp = str(int(time.time()))
+
+    assert post_webhook(client, payload, timestamp=timestamp).status_code == 200
+    Subscriber.objects.update(status=Subscriber.Status.ACTIVE)
+    replay = post_webhook(client, payload, timestamp=timestamp)
+
+    assert replay.status_code == 403
+    assert "already received" in replay.json()["error"]
+    assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+    # A new request (new timestamp, so a new signature) is still accepted.
+    assert post_webhook(client, payload, timestamp=str(int(timestamp) + 1)).status_code == 200
+
+
+def test_deeply_nested_signed_body_answers_400_not_500(client, settings):
+    settings.NEWSLETTER_WEBHOOK_SECRET = "s3cret"
+    body = b"[" * 50_000 + b"]" * 50_000
+
+    response = post_webhook(client, body=body)
+
+    assert response.status_code == 400
+    assert "nests deeper" in response.json()["error"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client, settings):
+    settings.NEWSLETTER_WEBHOOK_SECRET = "s3cret"
+    SubscriberFactory(active=True, email="hard@example.org")
+    payload = {
+        "note": "[" * 500 + '\\"{',
+        "events": [{"type": "bounce", "email": "hard@example.org"}],
+    }
+
+    assert post_webhook(client, payload).json()["bounced"] == 1
 
 
 def test_webhook_is_off_without_a_secret(client, settings):

@@ -1,0 +1,160 @@
+"""PostgreSQL search: the narrow table's plans, the widening window, counts, bounded ranking."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Article, ArticleSearch
+from digest.site import search_postgres
+from digest.site.search import SearchFilters, search_page
+from tests.factories import ArticleFactory, SourceFactory, TopicFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+ARCHIVE = 20_000
+RARE_EVERY = 5_000  # "zebrafish" in 4 articles
+
+
+@pytest.fixture
+def archive():
+    """20,000 articles, one a day back from now: "government" in all, "zebrafish" in 4."""
+    source = SourceFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO articles_article (source_id, canonical_url, guid, title, slug, summary,
+                body_html, body_text, image_url, author, published_at, fetched_at, language,
+                extraction_status, extraction_error, created_at, updated_at)
+            SELECT %s, 'https://example.org/' || i, '', 'Story ' || i, 'story-' || i, '', '',
+                   'The government said ' || CASE WHEN i %% %s = 0 THEN 'zebrafish ' ELSE '' END
+                   || 'on day ' || i, '', '', now() - i * interval '1 hour', now(), 'en',
+                   'extracted', '', now(), now()
+              FROM generate_series(1, %s) AS i
+            """,
+            [source.pk, RARE_EVERY, ARCHIVE],
+        )
+        cursor.execute("ANALYZE articles_articlesearch")
+    return source
+
+
+def plan_of(sql: str) -> dict:
+    """The executed plan of ``sql`` (EXPLAIN ANALYZE, as JSON)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        (document,) = cursor.fetchone()
+    document = json.loads(document) if isinstance(document, str) else document
+    return document[0]["Plan"]
+
+
+def nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def candidate_queries(query: str, **filters) -> tuple[list[str], object]:
+    """Run a search; return the candidate queries it sent (as executed) and the page."""
+    with CaptureQueriesContext(connection) as captured:
+        page = search_page(filters=SearchFilters(query=query, **filters), per_page=20)
+    sent = [entry["sql"] for entry in captured.captured_queries if "OVER ()" in entry["sql"]]
+    return sent, page
+
+
+@pytest.mark.parametrize(("word", "matches"), [("zebrafish", 4), ("government", ARCHIVE)])
+def test_plan_reads_neither_whole_table_nor_all_matches(archive, word, matches):
+    sent, page = candidate_queries(word)
+    assert sent, "no candidate query ran"
+    for sql in sent:
+        plan = plan_of(sql)
+        kinds = {node["Node Type"] for node in nodes(plan)}
+        assert "Seq Scan" not in kinds, json.dumps(plan)[:2000]
+        for node in nodes(plan):
+            if node["Node Type"] == "Sort":
+                sorted_rows = sum(child["Actual Rows"] for child in node["Plans"])
+                # Never more than the window holds: far fewer than the matches of a common word.
+                assert sorted_rows <= max(matches if matches < 100 else 0, 10 * 400), sorted_rows
+    if word == "government":
+        # One window of a few thousand rows was enough; the count is extrapolated.
+        assert len(sent) == 1
+        assert page.count_is_exact is False
+        assert abs(page.paginator.count - ARCHIVE) < ARCHIVE * 0.2
+    else:
+        assert page.count_is_exact is True
+        assert page.paginator.count == matches
+
+
+def test_rare_word_in_old_articles_is_found_by_widening(archive):
+    ids, total, exact = search_postgres.ordered_ids(
+        websearch="zebrafish", filters=SearchFilters(), sort="newest", depth=20
+    )
+    assert (total, exact) == (4, True)
+    days = sorted(
+        int(title.rsplit(" ", 1)[1])
+        for title in Article.objects.filter(pk__in=ids).values_list("title", flat=True)
+    )
+    assert days == [5_000, 10_000, 15_000, 20_000]
+
+
+def test_newest_sort_deep_page_is_exact_order(archive):
+    page = search_page(
+        filters=SearchFilters(query="government", sort="newest"), page_number=30, per_page=20
+    )
+    assert [article.title for article in page][:2] == ["Story 581", "Story 582"]
+
+
+def test_relevance_ranks_a_bounded_candidate_set_and_later_pages_continue(archive, monkeypatch):
+    monkeypatch.setattr(search_postgres, "RANKED_CANDIDATES", 40)
+    newest_title = Article.objects.get(title="Story 30")
+    newest_title.title = "Government government: Story 30"
+    newest_title.save()
+    first = search_page(filters=SearchFilters(query="government"), per_page=20)
+    assert next(iter(first)).pk == newest_title.pk
+    third = search_page(filters=SearchFilters(query="government"), page_number=3, per_page=20)
+    # Past the 40 ranked candidates the order is newest first: stories 41, 42, ...
+    assert [article.title for article in third][:2] == ["Story 41", "Story 42"]
+
+
+def test_search_row_follows_date_source_and_text():
+    article = ArticleFactory(title="Spectrum", body_text="auction")
+    row = ArticleSearch.objects.get(pk=article.pk)
+    assert row.published_at == article.published_at and row.source_id == article.source_id
+    other = SourceFactory()
+    later = timezone.now() - timedelta(minutes=5)
+    Article.objects.filter(pk=article.pk).update(source=other, published_at=later)
+    row.refresh_from_db()
+    assert (row.source_id, row.published_at) == (other.pk, later)
+    ai, trade = TopicFactory(), TopicFactory()
+    article.topics.add(ai, trade)
+    assert topic_ids_of(article.pk) == sorted([ai.pk, trade.pk])
+    article.topics.remove(ai)
+    assert topic_ids_of(article.pk) == [trade.pk]
+    assert [a.pk for a in search_page(filters=SearchFilters(query="auction", topic=trade))] == [
+        article.pk
+    ]
+    assert list(search_page(filters=SearchFilters(query="auction", topic=ai))) == []
+    article.topics.clear()
+    assert topic_ids_of(article.pk) == []
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM articles_article WHERE id = %s", [article.pk])
+    assert not ArticleSearch.objects.filter(pk=article.pk).exists()
+
+
+def topic_ids_of(article_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT topic_ids FROM articles_articlesearch WHERE article_id = %s", [article_id]
+        )
+        return list(cursor.fetchone()[0])
+
+
+def test_no_planner_setting_is_changed(archive):
+    with CaptureQueriesContext(connection) as captured:
+        search_page(filters=SearchFilters(query='"government said" -zebrafish'), per_page=20)
+    assert not [q for q in captured.captured_queries if "set_config" in q["sql"].lower()]
+    assert not [q for q in captured.captured_queries if q["sql"].lower().startswith("set ")]
