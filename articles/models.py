@@ -214,6 +214,8 @@ class Article(TimestampedModel):
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     date_from_fetch_time = models.BooleanField(
         default=False,
+        # Also a database default: bulk loads and raw inserts (benchmarks) may omit it.
+        db_default=False,
         help_text="Neither the feed nor the page gave a readable date: published_at is the "
         "time the article was fetched.",
     )
