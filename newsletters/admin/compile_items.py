@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from articles.models import Article, Event
@@ -42,11 +41,7 @@ class CompileItemsMixin(CompileBaseMixin):
 
     def get_urls(self):
         def view(func, route, name):
-            return path(
-                f"<path:object_id>/compile/{route}",
-                self.admin_site.admin_view(require_POST(func)),
-                name=f"newsletters_issue_{name}",
-            )
+            return self._compile_route(require_POST(func), route, name)
 
         return [
             view(self.compile_add_view, "add/", "compile_add"),
@@ -123,26 +118,18 @@ class CompileItemsMixin(CompileBaseMixin):
         values = {name: request.POST[name] for name in ITEM_FIELDS if name in request.POST}
         based_on = int_or_none(request.POST.get("version")) or 0
         context = {"issue": issue, "item": item, "target": "item", "mine": values}
-        try:
-            item = save_item_fields(item=item, based_on=based_on, values=values, user=request.user)
-        except StaleEdit as stale:
-            if not is_htmx(request):
-                return self._done(request, issue, str(stale), messages.ERROR)
-            context["stale"] = stale
-            # Every field goes back (for "take theirs"); only those that differ show.
-            context["conflict_fields"] = [
-                (name, theirs, values.get(name, ""), name in stale.changed)
-                for name, theirs in stale.theirs.items()
-            ]
-            return self._fragment(request, "save_state.html", context, status=409)
-        except EditRefused as refused:
-            if not is_htmx(request):
-                return self._done(request, issue, str(refused), messages.ERROR)
-            context["refused"] = str(refused)
-            return self._fragment(request, "save_state.html", context, status=422)
-        if not is_htmx(request):
-            return self._done(request, issue, f"Saved “{item.headline}”.")
-        context.update(item=item, version=item.version)
+        saved = self._saved_or_refused(
+            request,
+            issue,
+            context,
+            lambda: save_item_fields(
+                item=item, based_on=based_on, values=values, user=request.user
+            ),
+            lambda saved: f"Saved “{saved.headline}”.",
+        )
+        if isinstance(saved, HttpResponse):
+            return saved
+        context["item"] = saved
         return self._fragment(request, "save_state.html", context)
 
     # ------------------------------------------------------ order and place

@@ -64,18 +64,48 @@ class CompileBaseMixin:
             request, f"admin/newsletters/issue/compile/{template}", context, status=status
         )
 
+    def _compile_route(self, func, route: str, name: str):
+        """A URL under the issue's compile page, behind the admin's login and permissions."""
+        return path(
+            f"<path:object_id>/compile/{route}",
+            self.admin_site.admin_view(func),
+            name=f"newsletters_issue_{name}",
+        )
+
+    def _saved_or_refused(self, request: HttpRequest, issue: Issue, context: dict, save, done):
+        """Run ``save()`` (an issue or item save based on a version). Returns what it saved,
+        or the answer to send instead: a stale save's conflict (409, both texts), a refusal
+        (422), or, without htmx, the reloaded page with a message (``done(saved)`` on
+        success)."""
+        mine = context["mine"]
+        try:
+            saved = save()
+        except StaleEdit as stale:
+            if not is_htmx(request):
+                return self._done(request, issue, str(stale), messages.ERROR)
+            context["stale"] = stale
+            # Every field goes back (for "take theirs"); only those that differ show.
+            context["conflict_fields"] = [
+                (name, theirs, mine.get(name, ""), name in stale.changed)
+                for name, theirs in stale.theirs.items()
+            ]
+            return self._fragment(request, "save_state.html", context, status=409)
+        except EditRefused as refused:
+            if not is_htmx(request):
+                return self._done(request, issue, str(refused), messages.ERROR)
+            context["refused"] = str(refused)
+            return self._fragment(request, "save_state.html", context, status=422)
+        if not is_htmx(request):
+            return self._done(request, issue, done(saved))
+        context["version"] = saved.version
+        return saved
+
 
 class CompilePageMixin(CompileBaseMixin):
     """The page itself, its pool fragment, the heartbeat and the issue's own fields."""
 
     def get_urls(self):
-        def view(func, route, name):
-            return path(
-                f"<path:object_id>/compile/{route}",
-                self.admin_site.admin_view(func),
-                name=f"newsletters_issue_{name}",
-            )
-
+        view = self._compile_route
         return [
             view(self.compile_view, "", "compile"),
             view(self.compile_pool_view, "pool/", "compile_pool"),
@@ -187,28 +217,18 @@ class CompilePageMixin(CompileBaseMixin):
             values.pop("period_end", None)
         based_on = int_or_none(request.POST.get("version")) or 0
         context = {"issue": issue, "target": "issue", "mine": values}
-        try:
-            issue = save_issue_fields(
+        saved = self._saved_or_refused(
+            request,
+            issue,
+            context,
+            lambda: save_issue_fields(
                 issue=issue, based_on=based_on, values=values, user=request.user
-            )
-        except StaleEdit as stale:
-            if not is_htmx(request):
-                return self._done(request, issue, str(stale), messages.ERROR)
-            context["stale"] = stale
-            # Every field goes back (for "take theirs"); only those that differ show.
-            context["conflict_fields"] = [
-                (name, theirs, values.get(name, ""), name in stale.changed)
-                for name, theirs in stale.theirs.items()
-            ]
-            return self._fragment(request, "save_state.html", context, status=409)
-        except EditRefused as refused:
-            if not is_htmx(request):
-                return self._done(request, issue, str(refused), messages.ERROR)
-            context["refused"] = str(refused)
-            return self._fragment(request, "save_state.html", context, status=422)
-        if not is_htmx(request):
-            return self._done(request, issue, f"Issue #{issue.number} saved.")
-        context.update(issue=issue, version=issue.version, warnings=period_warnings(issue=issue))
+            ),
+            lambda saved: f"Issue #{saved.number} saved.",
+        )
+        if isinstance(saved, HttpResponse):
+            return saved
+        context.update(issue=saved, warnings=period_warnings(issue=saved))
         return self._fragment(request, "save_state.html", context)
 
     def compile_letter_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

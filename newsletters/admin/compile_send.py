@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from newsletters.admin.compile_page import CompileBaseMixin
@@ -28,13 +27,7 @@ class CompileSendMixin(CompileBaseMixin):
     """The confirmation before sending and the revisions page, with restore."""
 
     def get_urls(self):
-        def view(func, route, name):
-            return path(
-                f"<path:object_id>/compile/{route}",
-                self.admin_site.admin_view(func),
-                name=f"newsletters_issue_{name}",
-            )
-
+        view = self._compile_route
         return [
             view(self.compile_confirm_view, "confirm-send/", "compile_confirm"),
             view(self.compile_revisions_view, "revisions/", "compile_revisions"),
