@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import regex
 from lxml import etree
 
+from articles.cleaning.furniture import drop
 from articles.cleaning.recurrence import (
     MAX_TRAILER_WORDS,
     MIN_RECURRENCE,
@@ -234,7 +235,7 @@ class _Decision:
         for index in sorted(doomed):
             block = blocks[index]
             self.removed.append(block.text)
-            _drop(block.element)
+            drop(block.element)
         # Closing sentences of what is now the last paragraph.
         remaining = [block for index, block in enumerate(blocks) if index not in doomed]
         last = remaining[-1]
@@ -244,19 +245,6 @@ class _Decision:
             ) and _cut_closing(last.element, suffix):
                 self.removed.append(suffix)
                 break
-
-
-def _drop(element: etree._Element) -> None:
-    """Remove ``element`` from its parent, keeping any text that follows it."""
-    parent = element.getparent()
-    tail = element.tail
-    if tail and tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
 
 
 def _serialise(root: etree._Element) -> str:
