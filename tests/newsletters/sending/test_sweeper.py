@@ -88,21 +88,33 @@ def test_sweeper_leaves_a_send_paused_for_the_relay_alone(
     assert mail.outbox == []
 
 
-def test_enqueued_batches_hold_a_queued_lease(issue, settings):
+def test_a_queued_batch_is_left_to_its_task_until_its_queued_lease_runs_out(
+    issue, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The task message sits in the broker (nothing runs it here): while its queued lease
+    # holds, the sweeper must not queue the deliveries a second time; once the lease has
+    # run out (the message was lost), it must.
     settings.NEWSLETTER_QUEUED_LEASE_SECONDS = 120
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    deliveries = sending_issue_with(active(2), issue)
-    ids = [d.pk for d in deliveries]
-    from digest.celery import app
+    queued: list[list[int]] = []
+    monkeypatch.setattr(
+        "newsletters.sending.start.enqueue",
+        lambda name, *, issue_id, delivery_ids: queued.append(delivery_ids),
+    )
+    ids = sorted(d.pk for d in sending_issue_with(active(2), issue))
 
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        enqueue_batches(issue_id=issue.pk, batches=[ids])
-    finally:
-        app.conf.task_always_eager = eager
-    # (Eager: the batch ran at once and took its own running lease, then sent.)
-    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    enqueue_batches(issue_id=issue.pk, batches=[ids])
+    assert queued == [ids]
+    for lease_until in Delivery.objects.values_list("lease_until", flat=True):
+        assert ahead(seconds=115) < lease_until <= ahead(seconds=121)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stale_deliveries().requeued == 0
+    assert queued == [ids]
+
+    Delivery.objects.update(lease_until=ago(seconds=1))  # 120 s later, no task ran
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stale_deliveries().requeued == 2
+    assert queued == [ids, ids]
 
 
 def test_running_batch_takes_a_lease_in_its_own_name(issue, settings):
