@@ -41,6 +41,7 @@ from newsletters.sending.deliveries import (
 )
 from newsletters.sending.leases import renew_every, take_lease, worker_name
 from newsletters.sending.mime import (
+    address_refusal,
     build_email,
     message_id_domain,
     newsletter_connection,
@@ -233,6 +234,11 @@ def _send_lane(
                     + (" (paused)" if subscriber.is_paused else ""),
                     from_status=Delivery.Status.PENDING,
                 ):
+                    result.failed += 1
+                continue
+            refusal = address_refusal(subscriber.email)
+            if refusal is not None:
+                if mark_failed(delivery.pk, refusal, from_status=Delivery.Status.PENDING):
                     result.failed += 1
                 continue
             if time.monotonic() >= renew_at:

@@ -5,6 +5,7 @@ per-recipient email, its Message-ID domain, and the connection it goes out on.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import smtplib
 from email.header import Header
@@ -106,6 +107,25 @@ def _encoded_address(address: str) -> str:
     if _PLAIN_ADDRESS.fullmatch(address):
         return address
     return sanitize_address(address, settings.DEFAULT_CHARSET)
+
+
+def address_refusal(address: str) -> str | None:
+    """Why a stored address must not be sent to, or None. The subscribe form and imports
+    refuse these already; an address edited in by hand or stored before that check is
+    caught here, so its delivery fails with the reason instead of going out: a domain that
+    is an IP literal (``x@[127.0.0.1]``) or a bare IP address would hand the relay a
+    host to connect to directly."""
+    domain = address.rpartition("@")[2]
+    if domain.startswith("["):
+        return f"Not sent: the address's domain is an IP literal ({domain}), not a domain name."
+    # A top-level domain is never all digits, so only then is it worth parsing.
+    if domain[-1:].isdigit() or ":" in domain:
+        try:
+            ipaddress.ip_address(domain)
+        except ValueError:
+            return None
+        return f"Not sent: the address's domain is an IP address ({domain}), not a domain name."
+    return None
 
 
 class NewsletterSMTPBackend(SMTPBackend):

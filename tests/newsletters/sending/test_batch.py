@@ -241,6 +241,34 @@ def test_recipient_whose_message_cannot_be_built_fails_alone(issue, smtp_sink):
     assert "Message not built" in Delivery.objects.get(subscriber=bad).error
 
 
+@pytest.mark.parametrize("address", ["x@[127.0.0.1]", "x@[IPv6:::1]", "x@127.0.0.1"])
+def test_recipient_whose_domain_is_an_ip_literal_fails_alone_with_the_reason(
+    issue, smtp_sink, address
+):
+    # Stored by hand past the subscribe form's check: the relay would accept it.
+    before, literal, after = active(3)
+    Subscriber.objects.filter(pk=literal.pk).update(email=address)
+    deliveries = sending_issue_with([before, literal, after], issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed) == (2, 1)
+    assert sorted(r for m in smtp_sink.messages for r in m.recipients) == sorted(
+        [before.email, after.email]
+    )
+    refused = Delivery.objects.get(subscriber=literal)
+    assert refused.status == Delivery.Status.FAILED
+    assert refused.error.startswith("Not sent: the address's domain is an IP")
+    assert address.rpartition("@")[2] in refused.error
+    assert refused.attempts == 0 and refused.message_id == ""
+    assert Subscriber.objects.get(pk=literal.pk).status == Subscriber.Status.ACTIVE
+    assert set(Delivery.objects.exclude(pk=refused.pk).values_list("status", flat=True)) == {
+        Delivery.Status.SENT
+    }
+    finish_issue_if_done(issue=issue)
+    assert "1 failed" in issue.status_changes.order_by("pk").last().note
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_batch_sends_over_several_connections_at_once_on_postgresql(smtp_sink, settings):
