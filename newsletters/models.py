@@ -131,7 +131,8 @@ class IssueItem(TimestampedModel):
         Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="issue_items"
     )
     link_url = models.URLField(max_length=2000, blank=True, help_text="For a free link.")
-    headline = models.CharField(max_length=300)
+    # As long as an article's title, so a headline copied from one is never cut.
+    headline = models.CharField(max_length=500)
     blurb = models.TextField(blank=True)
     image_url = models.URLField(max_length=2000, blank=True)
     edited_by_editor = models.BooleanField(

@@ -69,6 +69,7 @@ class CompileItemsMixin(CompileBaseMixin):
             "item": item,
             "editable": True,
             "may_edit_text": True,
+            "headline_max": ITEM_FIELDS["headline"],
             "blurb_max": settings.NEWSLETTER_BLURB_MAX_CHARS,
             "moves": [(k, v) for k, v in IssueItem.Section.choices if k != item.section],
         }

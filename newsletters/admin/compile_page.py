@@ -21,7 +21,12 @@ from django.views.decorators.http import require_POST
 from articles.models import Source, Topic
 from newsletters.admin.issue_actions import int_or_none
 from newsletters.compiling.checks import TITLE_MAX_CHARS, period_warnings
-from newsletters.compiling.editing import EditRefused, StaleEdit, save_issue_fields
+from newsletters.compiling.editing import (
+    ITEM_FIELDS,
+    EditRefused,
+    StaleEdit,
+    save_issue_fields,
+)
 from newsletters.compiling.items import EDITABLE_STATUSES, event_schedule, events_after_period
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.pool import candidate_pool
@@ -150,6 +155,7 @@ class CompilePageMixin(CompileBaseMixin):
             "story_choices": [item for item in items if item.article_id],
             "warnings": period_warnings(issue=issue),
             "title_max": TITLE_MAX_CHARS,
+            "headline_max": ITEM_FIELDS["headline"],
             "blurb_max": settings.NEWSLETTER_BLURB_MAX_CHARS,
             "heartbeat_seconds": HEARTBEAT_SECONDS,
             "presence": presence_line(heartbeat(issue_id=issue.pk, user=request.user)),

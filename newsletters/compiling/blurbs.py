@@ -119,8 +119,12 @@ def article_text(article: Article) -> str:
 
 
 def prefill_from_article(*, article: Article) -> ItemPrefill:
-    """Headline, blurb and image for a new issue item made from ``article``."""
-    headline = plain_text(article.title)[:300]
+    """Headline, blurb and image for a new issue item made from ``article``.
+
+    The headline is the whole title (the item's headline holds as many characters as
+    an article's title), never cut.
+    """
+    headline = plain_text(article.title)
     # Some bodies open with the headline or the standfirst again, or both; a blurb
     # that repeats either says nothing new.
     sentences = distinct_sentences(

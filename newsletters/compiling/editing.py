@@ -23,7 +23,12 @@ from newsletters.models import Issue, IssueItem
 
 # What an editor may change by typing, with the longest value each column holds.
 ISSUE_FIELDS = {"title": 300, "letter": None, "sign_off": 200}
-ITEM_FIELDS = {"headline": 300, "blurb": None, "link_url": 2000, "image_url": 2000}
+ITEM_FIELDS = {
+    "headline": IssueItem._meta.get_field("headline").max_length,
+    "blurb": None,
+    "link_url": 2000,
+    "image_url": 2000,
+}
 ISSUE_DATE_FIELDS = ("period_start", "period_end")
 
 

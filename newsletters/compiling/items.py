@@ -129,7 +129,7 @@ def add_event_item(*, issue: Issue, event: Event) -> IssueItem:
                 section=IssueItem.Section.EVENTS,
                 order=_next_order(issue, IssueItem.Section.EVENTS),
                 event=event,
-                headline=event.title[:300],
+                headline=event.title,
                 blurb="",
             )
             order_events_by_start(issue=issue)

@@ -121,3 +121,18 @@ def test_blurb_length_follows_the_setting(settings):
     settings.NEWSLETTER_BLURB_MAX_CHARS = 60
     text = "A first sentence that is fairly long on its own. A second one."
     assert blurb_from_text(text) == "A first sentence that is fairly long on its own."
+
+
+@pytest.mark.django_db
+def test_a_long_title_is_kept_whole_in_the_prefill_and_the_stored_item():
+    from newsletters.compiling.items import add_article_item
+    from tests.factories import IssueFactory
+
+    title = "Regulators " + "and ministers " * 22 + "agree on the rules!!"  # 339 characters
+    assert len(title) == 339
+    article = ArticleFactory(title=title, body_text="A deal was struck. More follows.")
+
+    assert prefill_from_article(article=article).headline == title
+    item = add_article_item(issue=IssueFactory(), article=article)
+    item.refresh_from_db()
+    assert item.headline == title

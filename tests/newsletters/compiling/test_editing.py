@@ -57,8 +57,8 @@ def test_a_save_based_on_an_old_version_is_refused_with_the_other_text(ana, ben)
 
 def test_an_over_long_headline_is_refused_not_cut(ana):
     item = IssueItemFactory(headline="Short")
-    with pytest.raises(EditRefused, match="339 characters; the limit is 300"):
-        save_item_fields(item=item, based_on=1, values={"headline": "x" * 339}, user=ana)
+    with pytest.raises(EditRefused, match="539 characters; the limit is 500"):
+        save_item_fields(item=item, based_on=1, values={"headline": "x" * 539}, user=ana)
     assert IssueItem.objects.get(pk=item.pk).headline == "Short"
 
 
