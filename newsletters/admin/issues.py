@@ -151,15 +151,16 @@ class IssueAdmin(
         }
 
     def response_add(self, request: HttpRequest, obj: Issue, post_url_continue=None):
-        # A new issue is empty: go to its page, where the pool and auto-draft are.
+        # A new issue is empty: go to its compile screen, where the pool and auto-draft
+        # are ("Save and add another" and pop-ups keep the admin's usual answer).
         if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
             return super().response_add(request, obj, post_url_continue)
         self.message_user(
             request,
-            f"Issue #{obj.number} is created. Add stories from the pool below, or auto-draft.",
+            f"Issue #{obj.number} is created. Add stories from the pool, or auto-draft.",
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:newsletters_issue_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:newsletters_issue_compile", args=[obj.pk]))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # While deliveries go out the issue is frozen, so every recipient gets the same.

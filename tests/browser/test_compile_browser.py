@@ -131,13 +131,12 @@ def test_an_editors_week_on_the_compile_screen(
     context.set_default_timeout(15_000)
     page = log_in(context, live_server.url, "editor", "/admin/newsletters/issue/add/")
 
-    # Create the issue with the classic form, then open the compile screen.
+    # Create the issue: saving the new issue lands on its compile screen.
     page.fill("#id_title", "Courts, chips and app stores")
     page.click("input[name=_save]")
-    page.wait_for_selector("#compile-screen")
-    issue = Issue.objects.get()
-    page.click("#compile-screen")
     page.wait_for_selector("#compile")
+    issue = Issue.objects.get()
+    assert page.url.endswith(f"/admin/newsletters/issue/{issue.pk}/compile/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     assert "reported by 2 sources" in page.text_content("#pool")
     page.screenshot(path=shots / "compile-1-empty.png", full_page=True)

@@ -112,9 +112,12 @@ def test_editor_compiles_previews_and_schedules_an_issue(live_server, browser_pa
     page.screenshot(path=artifacts_dir / "editorial-1-new-issue.png", full_page=True)
     page.click("input[name=_save]")
 
+    # A new issue opens on its compile screen; this test walks the classic page.
+    page.wait_for_selector("#compile")
+    issue = Issue.objects.get(number=1)
+    page.click("a:has-text('Classic form')")
     # The issue's page, with its pool; the duplicate story is folded.
     page.wait_for_selector("#pool")
-    issue = Issue.objects.get(number=1)
     assert page.text_content("#issue-status") == "Draft"
     assert page.locator("#pool tr.pool-story").count() == 4
     assert "reported by 2 sources" in page.text_content("#pool")

@@ -13,7 +13,6 @@ from tests.factories import (
     IssueFactory,
 )
 from tests.newsletters.admin.pages import (
-    change_url,
     form_data,
 )
 
@@ -60,9 +59,12 @@ def test_creating_an_issue_saves_it_as_a_draft(editor_client):
 
     issue = Issue.objects.get()
     assert (issue.number, issue.title, issue.status) == (1, "Big Tech on trial", "draft")
-    # Straight to its page, where it is compiled.
+    # Straight to its compile screen, not the classic form.
     assert response.status_code == 302
-    assert response["Location"] == change_url(issue)
+    assert response["Location"] == reverse("admin:newsletters_issue_compile", args=[issue.pk])
+    page = editor_client.get(response["Location"])
+    assert 'id="compile"' in page.content.decode()
+    assert "Issue #1 is created" in page.content.decode()
 
 
 def test_period_ending_before_it_starts_is_refused(editor_client):
