@@ -35,6 +35,7 @@ from articles.timezones import (
 )
 from digest.core.links import absolute_url
 from newsletters.clicks import click_url, open_pixel_url
+from newsletters.compiling.images import email_rendition
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.sections import IssueSection, issue_sections
 from newsletters.email_images import EMAIL_IMAGE_HEIGHT, EMAIL_IMAGE_WIDTH, email_image_url
@@ -148,7 +149,8 @@ def _email_item(item: IssueItem) -> EmailItem:
         headline=plain_text(item.headline),
         blurb_text=plain_text(item.blurb),
         url=absolute_url(url),
-        image_url=email_image_url(image),
+        # An uploaded or fetched picture has a 600 px copy made for email: start there.
+        image_url=email_image_url(email_rendition(image)),
         # The image is not a link (the headline is the item's one link), so its alt
         # text says what it is rather than repeating the headline.
         image_alt=f"Picture from {source_name}" if source_name else "Picture for this item",

@@ -10,6 +10,7 @@ pasted URL is read only through the project's safe fetcher.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -29,6 +30,10 @@ ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 # The site's column is 1,200 px at most; an email is 600 px wide.
 WEB_WIDTH = 1200
 EMAIL_WIDTH = 600
+
+
+# The name ``store_image`` gives the web copy; the email copy sits beside it.
+_STORED_WEB_COPY = re.compile(r"/([0-9a-f]{32})-web\.(jpg|png)$")
 
 
 class ImageRefused(Exception):
@@ -87,6 +92,14 @@ def store_image(*, data: bytes, folder: str) -> StoredImage:
         name = default_storage.save(f"{stem}-{label}.{extension}", ContentFile(body))
         urls.append(absolute_url(default_storage.url(name)))
     return StoredImage(web_url=urls[0], email_url=urls[1], width=image.width, height=image.height)
+
+
+def email_rendition(url: str) -> str:
+    """The email-width copy of an image ``store_image`` stored (its web copy's URL
+    ``…/<id>-web.jpg`` gives ``…/<id>-email.jpg``, saved with it); any other URL as is.
+
+    Both copies are saved together under one random name, so no lookup is needed."""
+    return _STORED_WEB_COPY.sub(r"/\1-email.\2", url or "")
 
 
 def image_from_url(*, url: str, folder: str) -> StoredImage:

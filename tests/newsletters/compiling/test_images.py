@@ -13,6 +13,7 @@ from newsletters.compiling.images import (
     EMAIL_WIDTH,
     WEB_WIDTH,
     ImageRefused,
+    email_rendition,
     image_from_url,
     store_image,
 )
@@ -83,3 +84,25 @@ def test_a_pasted_private_address_is_refused_without_connecting(settings):
 def test_a_pasted_non_web_address_is_refused():
     with pytest.raises(ImageRefused, match="http:// or https://"):
         image_from_url(url="file:///etc/passwd", folder="issues/7")
+
+
+@pytest.mark.django_db
+def test_the_email_starts_from_the_stored_600_px_copy_not_the_1200_px_one():
+    from newsletters.email_images import email_image_url
+    from newsletters.rendering import render_issue_email
+    from tests.factories import IssueFactory, IssueItemFactory
+
+    stored = store_image(data=png_bytes(2000, 1000), folder="issues/7")
+    assert email_rendition(stored.web_url) == stored.email_url
+    assert stored_size(email_rendition(stored.web_url)) == (EMAIL_WIDTH, EMAIL_WIDTH // 2)
+    # A picture from anywhere else is left as it is.
+    assert email_rendition("https://img.example.org/a-web.jpg") == (
+        "https://img.example.org/a-web.jpg"
+    )
+    issue = IssueFactory()
+    IssueItemFactory(issue=issue, headline="Pictured", image_url=stored.web_url)
+
+    html = render_issue_email(issue=issue).html
+
+    assert email_image_url(stored.email_url).replace("&", "&amp;") in html
+    assert email_image_url(stored.web_url).replace("&", "&amp;") not in html
