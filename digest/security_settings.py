@@ -7,16 +7,37 @@ from datetime import timedelta
 
 from csp.constants import NONCE, NONE, SELF
 
-from digest.config import env_float, env_int, env_str
+from digest.config import ConfigError, env_bool, env_float, env_int, env_str
 
 # ---------------------------------------------------- content security policy
+# Where browsers report violations: the site's own endpoint (digest/core/csp_reports.py)
+# by default in production (DJANGO_DEBUG=0), none in development; "off" turns it off.
+_REPORT_URI = env_str("CSP_REPORT_URI", "" if env_bool("DJANGO_DEBUG", True) else "/csp-report/")
+CSP_REPORT_URI = "" if _REPORT_URI.lower() in ("off", "none") else _REPORT_URI
+_REPORTING = {"report-uri": [CSP_REPORT_URI]} if CSP_REPORT_URI else {}
+
+
+def parse_policy(text: str) -> dict[str, list[str]]:
+    """``"default-src 'self'; img-src 'self' https:"`` as django-csp's DIRECTIVES."""
+    directives: dict[str, list[str]] = {}
+    for part in text.split(";"):
+        name, *values = part.split() or [""]
+        if not name:
+            continue
+        if not name.replace("-", "").isalpha():
+            raise ConfigError(f"CSP_REPORT_ONLY: {name!r} is not a policy directive.")
+        directives[name.lower()] = values
+    return directives
+
+
 # Enforced: scripts from this site only (inline ones need {{ request.csp_nonce }}), no
 # plugins, <base> or framing; inline styles stay for the email previews (README).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        # 'unsafe-eval': the compile screen's htmx evaluates; inline scripts stay blocked.
-        "script-src": [SELF, NONCE, "'unsafe-eval'"],
+        # No 'unsafe-eval': htmx runs with allowEval off (the compile screen's
+        # <meta name="htmx-config">), its behaviour lives in static/admin_extra/compile.js.
+        "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "https:", "http:", "data:"],
         "font-src": [SELF],
@@ -26,9 +47,16 @@ CONTENT_SECURITY_POLICY = {
         "frame-src": [SELF],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
-        **({"report-uri": [env_str("CSP_REPORT_URI")]} if env_str("CSP_REPORT_URI") else {}),
+        **_REPORTING,
     }
 }
+# An operator trialling a stricter policy sets CSP_REPORT_ONLY to it: browsers only
+# report what it would block (Content-Security-Policy-Report-Only), to the same endpoint.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = (
+    {"DIRECTIVES": {**parse_policy(env_str("CSP_REPORT_ONLY")), **_REPORTING}}
+    if env_str("CSP_REPORT_ONLY")
+    else None
+)
 
 # ------------------------------------------------------------ login throttling
 # AXES_FAILURE_LIMIT wrong passwords per account or per address lock it for

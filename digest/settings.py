@@ -441,3 +441,6 @@ from digest.security_settings import AXES_VERBOSE as AXES_VERBOSE  # noqa: E402
 from digest.security_settings import (  # noqa: E402
     CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY,
 )
+from digest.security_settings import (  # noqa: E402
+    CONTENT_SECURITY_POLICY_REPORT_ONLY as CONTENT_SECURITY_POLICY_REPORT_ONLY,
+)

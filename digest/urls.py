@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from digest.core.csp_reports import csp_report
 from digest.core.health import healthz, robots_txt
 from newsletters.sending.esp_events import esp_webhook_urlpatterns
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("healthz", healthz, name="healthz"),
+    path("csp-report/", csp_report, name="csp_report"),
     path("", include("newsletters.subscribers.urls")),
     # django-anymail's per-ESP tracking webhooks: /webhooks/anymail/<esp>/tracking/
     path("webhooks/anymail/", include((esp_webhook_urlpatterns(), "anymail"))),

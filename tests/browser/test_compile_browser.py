@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from newsletters.models import Issue, IssueItem
 from tests.browser.conftest import HAS_CHROMIUM
@@ -64,9 +65,9 @@ def radar_ids(page) -> list[str]:
 
 
 def wait_for_cards(page, count: int) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('#list-radar > li.card').length === {count}"
-    )
+    # Locator waits, not wait_for_function: that evaluates a string in the page, which
+    # the site's policy (no 'unsafe-eval') refuses, as it should.
+    expect(page.locator("#list-radar > li.card")).to_have_count(count)
 
 
 def drag_card_above(page, *, source: int, target: int) -> None:
@@ -85,6 +86,44 @@ def drag_card_above(page, *, source: int, target: int) -> None:
     page.wait_for_timeout(300)
     page.mouse.up()
     page.wait_for_timeout(400)
+
+
+# Recorded in every page before its own scripts run: policy violations and htmx's refusals
+# to evaluate (it would need 'unsafe-eval', which the policy does not allow).
+WATCH_POLICY = """
+window.__policyProblems = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__policyProblems.push(
+    `${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+document.addEventListener("htmx:evalDisallowedError", (event) => {
+  window.__policyProblems.push(
+    `htmx refused to evaluate on ${event.target.outerHTML.slice(0, 120)}`
+  );
+});
+"""
+
+
+def watch_policy(context) -> list[str]:
+    """Console errors and CSP violations of every page of ``context``, as they happen.
+
+    HTTP answers the flow expects (the favicon's 404, a conflict's 409) are logged by
+    Chromium as "Failed to load resource" and are not counted."""
+    problems: list[str] = []
+    context.add_init_script(WATCH_POLICY)
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console: {message.text}")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: problems.append(f"page error: {error.error}"))
+    return problems
+
+
+def policy_problems(page, seen: list[str]) -> list[str]:
+    return seen + page.evaluate("window.__policyProblems || []")
 
 
 def png(width: int, height: int) -> bytes:
@@ -129,14 +168,22 @@ def test_an_editors_week_on_the_compile_screen(
 
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(15_000)
+    problems = watch_policy(context)
     page = log_in(context, live_server.url, "editor", "/admin/newsletters/issue/add/")
 
     # Create the issue: saving the new issue lands on its compile screen.
     page.fill("#id_title", "Courts, chips and app stores")
-    page.click("input[name=_save]")
+    with page.expect_response(re.compile(r"/compile/$")) as compile_response:
+        page.click("input[name=_save]")
     page.wait_for_selector("#compile")
     issue = Issue.objects.get()
     assert page.url.endswith(f"/admin/newsletters/issue/{issue.pk}/compile/")
+    # The strict policy as served, and htmx configured never to evaluate code.
+    script_src = compile_response.value.headers["content-security-policy"]
+    assert "script-src 'self'" in script_src
+    assert "unsafe-eval" not in script_src
+    assert "unsafe-inline" not in script_src.split("script-src")[1].split(";")[0]
+    assert page.evaluate("htmx.config.allowEval") is False
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     assert "reported by 2 sources" in page.text_content("#pool")
     page.screenshot(path=shots / "compile-1-empty.png", full_page=True)
@@ -192,14 +239,15 @@ def test_an_editors_week_on_the_compile_screen(
     # The keyboard moves a card too (Alt+↓ on its headline).
     page.locator(f"#item-{expected[0]} input.headline").focus()
     page.keyboard.press("Alt+ArrowDown")
-    page.wait_for_function(
-        f"document.querySelectorAll('#list-radar > li.card')[1].dataset.item === '{expected[0]}'"
+    expect(page.locator("#list-radar > li.card").nth(1)).to_have_attribute(
+        "data-item", expected[0]
     )
     page.screenshot(path=shots / "compile-3-reordered.png", full_page=True)
 
     # Two editors on one item: Ana saves first; Eve's next save is refused, both shown.
     ana_context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     ana_context.set_default_timeout(15_000)
+    ana_problems = watch_policy(ana_context)
     compile_path = f"/admin/newsletters/issue/{issue.pk}/compile/"
     ana = log_in(ana_context, live_server.url, "ana", compile_path)
     ana.wait_for_selector("#compile")
@@ -221,6 +269,7 @@ def test_an_editors_week_on_the_compile_screen(
     page.fill(f"#blurb-{target}", "Merged: Eve and Ana agree.")
     page.wait_for_selector(f"#item-{target} .state-saved")
     assert IssueItem.objects.get(pk=target).blurb == "Merged: Eve and Ana agree."
+    assert policy_problems(ana, ana_problems) == []
     ana_context.close()
 
     # Upload an image for the first card: stored resized, shown at once.
@@ -232,7 +281,7 @@ def test_an_editors_week_on_the_compile_screen(
     )
     page.click(f"{card} .image-submit")
     page.wait_for_selector(f"{card} img.thumb[src*='/media/issues/']")
-    page.wait_for_function(f"document.querySelector('{card} img.thumb').naturalWidth === 1200")
+    expect(page.locator(f"{card} img.thumb")).to_have_js_property("naturalWidth", 1200)
     assert "/media/issues/" in IssueItem.objects.get(pk=expected[0]).image_url
 
     # Insert a story link into the letter: previewed live, stored as a reference.
@@ -244,6 +293,8 @@ def test_an_editors_week_on_the_compile_screen(
     issue.refresh_from_db()
     assert re.search(r"\]\(article:\d+\)", issue.letter)
     page.screenshot(path=shots / "compile-5-letter-image.png", full_page=True)
+    # Everything so far (htmx saves, swaps, polling, drag, upload) ran under the policy.
+    assert policy_problems(page, problems) == []
     if os.environ.get("COMPILE_DOCS_SCREENSHOT"):
         page.screenshot(path=DOCS / "compile-screen.png")
 
@@ -283,4 +334,5 @@ def test_an_editors_week_on_the_compile_screen(
     assert issue.status in (Issue.Status.SENDING, Issue.Status.SENT)
     assert issue.deliveries.count() == 3
     page.screenshot(path=shots / "compile-8-sent.png", full_page=True)
+    assert policy_problems(page, problems) == []
     context.close()
