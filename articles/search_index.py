@@ -52,6 +52,13 @@ _TOPIC_IDS_OF = (
     "(SELECT coalesce(array_agg(t.topic_id ORDER BY t.topic_id), '{}') "
     "FROM articles_articletopic t WHERE t.article_id = ARTICLE)"
 )
+# Every article's topic_ids from its topic rows in one statement (the migration, and bulk
+# loads that switch the per-row trigger off).
+POSTGRES_TOPIC_IDS_BACKFILL = f"""
+    UPDATE articles_articlesearch s
+       SET topic_ids = {_TOPIC_IDS_OF.replace("ARTICLE", "s.article_id")}
+     WHERE EXISTS (SELECT 1 FROM articles_articletopic t WHERE t.article_id = s.article_id)
+    """
 POSTGRES_DATE_VECTOR_FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS btree_gin",  # trusted: a database owner may create it
     # Not a model field (like the vector's maintenance, PostgreSQL's business alone).
@@ -77,11 +84,7 @@ POSTGRES_DATE_VECTOR_FORWARD = [
     CREATE TRIGGER articles_articlesearch_topics AFTER INSERT OR UPDATE OR DELETE
     ON articles_articletopic FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_topics_sync()
     """,
-    f"""
-    UPDATE articles_articlesearch s
-       SET topic_ids = {_TOPIC_IDS_OF.replace("ARTICLE", "s.article_id")}
-     WHERE EXISTS (SELECT 1 FROM articles_articletopic t WHERE t.article_id = s.article_id)
-    """,
+    POSTGRES_TOPIC_IDS_BACKFILL,
     POSTGRES_DATE_VECTOR_INDEX,
     "DROP INDEX IF EXISTS articlesearch_vector_gin",
 ]

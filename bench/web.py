@@ -132,7 +132,7 @@ def seed(args: argparse.Namespace) -> None:
     from django.utils.text import slugify
 
     from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
-    from articles.search_index import POSTGRES_GIN_INDEX
+    from articles.search_index import POSTGRES_DATE_VECTOR_INDEX, POSTGRES_TOPIC_IDS_BACKFILL
     from newsletters.models import Issue, IssueItem
 
     have = (Article.objects.count(), Topic.objects.count(), Issue.objects.count())
@@ -145,8 +145,15 @@ def seed(args: argparse.Namespace) -> None:
             "TRUNCATE articles_article, articles_topic, articles_source, articles_storygroup, "
             "articles_event, newsletters_issue RESTART IDENTITY CASCADE"
         )
-        # A bulk load fills the GIN index faster built once at the end than row by row.
-        cursor.execute("DROP INDEX IF EXISTS articlesearch_vector_gin")
+        # A bulk load fills the search index faster built once at the end than row by
+        # row, and the topics of the narrow search table faster in one statement than by
+        # the per-row trigger (one GIN update per topic link). The trigger is back on,
+        # and the index the migrations create rebuilt, before anything is measured.
+        cursor.execute("DROP INDEX IF EXISTS articlesearch_date_vector_gin")
+        cursor.execute("DROP INDEX IF EXISTS articlesearch_vector_gin")  # an older layout's
+        cursor.execute(
+            "ALTER TABLE articles_articletopic DISABLE TRIGGER articles_articlesearch_topics"
+        )
     rng = random.Random(20250425)
     vocabulary = Vocabulary()
     now = datetime.now(UTC)
@@ -270,7 +277,11 @@ def seed(args: argparse.Namespace) -> None:
                 )
         IssueItem.objects.bulk_create(items, batch_size=5000)
     with connection.cursor() as cursor:
-        cursor.execute(POSTGRES_GIN_INDEX)
+        cursor.execute(POSTGRES_TOPIC_IDS_BACKFILL)
+        cursor.execute(
+            "ALTER TABLE articles_articletopic ENABLE TRIGGER articles_articlesearch_topics"
+        )
+        cursor.execute(POSTGRES_DATE_VECTOR_INDEX)
         cursor.execute("VACUUM ANALYZE")
     print(
         f"data: seeded {len(created):,} articles, {link_count:,} topic links, "
