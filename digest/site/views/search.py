@@ -66,6 +66,11 @@ def _filters_query(filters: SearchFilters) -> str:
     return "&" + urlencode({key: value for key, value in params.items() if value})
 
 
+def _options(rows: list[tuple], selected) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) for each (value, label) row of a filter's <select>."""
+    return [(str(value), label, value == selected) for value, label in rows]
+
+
 def result_count_text(total: int, *, exact: bool) -> str:
     """ "1 result", "1,243 results", or for an estimate "about 12,400 results" (3 figures)."""
     if not exact:
@@ -94,14 +99,19 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = "60"
         return response
-    topics = list(Topic.objects.order_by("position", "name"))
-    sources = list(Source.objects.order_by("name").only("pk", "name"))
+    # The filters' choices as plain rows: a newsroom has hundreds of sources, and model
+    # instances and per-option template lookups would cost more than the search itself.
+    topics = list(Topic.objects.order_by("position", "name").values_list("pk", "slug", "name"))
+    sources = list(Source.objects.order_by("name").values_list("pk", "name"))
     raw_query = request.GET.get("q", "")
     query = clean_query(raw_query)
     topic_slug = request.GET.get("topic", "")
-    topic = next((topic for topic in topics if topic.slug == topic_slug), None)
+    topic = next(
+        (Topic(pk=pk, slug=slug, name=name) for pk, slug, name in topics if slug == topic_slug),
+        None,
+    )
     source_id = _parse_id(request.GET.get("source"))
-    source = next((source for source in sources if source.pk == source_id), None)
+    source = next((Source(pk=pk, name=name) for pk, name in sources if pk == source_id), None)
     date_from, bad_from = _parse_date(request.GET.get("from"))
     date_to, bad_to = _parse_date(request.GET.get("to"))
     sort = request.GET.get("sort", "")
@@ -131,8 +141,10 @@ def search(request: HttpRequest) -> HttpResponse:
             "query": query,
             "was_cut": len(" ".join(raw_query.split())) > len(query),
             "filters": filters,
-            "topics": topics,
-            "sources": sources,
+            "topic_options": _options(
+                [(slug, name) for _pk, slug, name in topics], topic.slug if topic else None
+            ),
+            "source_options": _options(sources, source.pk if source else None),
             "sorts": [(SORT_RELEVANCE, "Best match"), (SORT_NEWEST, "Newest first")],
             "page": page,
             "results": results,

@@ -237,6 +237,21 @@ def test_search_page_query_count_is_fixed(client, django_assert_max_num_queries)
     assert response.status_code == 200
 
 
+def test_search_filters_keep_the_chosen_topic_and_source(client, stories):
+    source = stories["body_hit"].source
+    page = client.get(
+        "/search/", {"q": "regulation", "topic": "trade", "source": str(source.pk)}
+    ).content.decode()
+    assert '<option value="trade" selected>Trade</option>' in page
+    assert '<option value="ai">AI</option>' in page
+    assert f'<option value="{source.pk}" selected>{source.name}</option>' in page
+    # Both filters reached the search: only the trade story from that source is listed.
+    assert "A busy week in Brussels" in page
+    assert "Parliament adopts the AI regulation" not in page
+    # Same topic, another outlet (each factory article has its own source).
+    assert "Regulation of platforms, a history" not in page
+
+
 def test_empty_search_page_explains_itself(client, stories):
     page = client.get("/search/").content.decode()
     assert "Type some words" in page
