@@ -50,6 +50,10 @@ class Issue(TimestampedModel):
     version = models.PositiveIntegerField(
         default=1, help_text="Raised by every save; a save based on an older one is refused."
     )
+    order_version = models.PositiveIntegerField(
+        default=1,
+        help_text="Raised by every reorder of the items; one based on an older order is refused.",
+    )
     # A relay-level failure (the mail server unreachable, refusing our sender, ...)
     # pauses the whole send; no recipient is charged an attempt for it.
     relay_paused_since = models.DateTimeField(

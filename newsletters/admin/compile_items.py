@@ -21,6 +21,7 @@ from newsletters.compiling.editing import (
     ITEM_FIELDS,
     EditRefused,
     StaleEdit,
+    StaleOrder,
     move_item,
     remove_item,
     reorder_section,
@@ -34,6 +35,15 @@ from newsletters.compiling.items import (
     event_schedule,
 )
 from newsletters.models import Issue, IssueItem
+
+OUT_OF_DATE = "The new order could not be read: reload the page and move again."
+
+
+def _order_saved(version: int) -> HttpResponse:
+    """A stored reorder: nothing to swap; the new order version in a header."""
+    response = HttpResponse(status=204)
+    response["X-Order-Version"] = str(version)
+    return response
 
 
 class CompileItemsMixin(CompileBaseMixin):
@@ -156,25 +166,46 @@ class CompileItemsMixin(CompileBaseMixin):
         item = self._item(issue, item_id)
         section = request.POST.get("to_section") or None
         step = int_or_none(request.POST.get("step")) or 0
+        based_on = int_or_none(request.POST.get("order_version"))
+        if based_on is None:
+            return self._refused(request, issue, OUT_OF_DATE)
         try:
-            move_item(item=item, section=section, step=max(-1, min(1, step)))
+            version = move_item(
+                item=item,
+                section=section,
+                step=max(-1, min(1, step)),
+                based_on=based_on,
+                user=request.user,
+            )
         except EditRefused as refused:
             return self._refused(request, issue, str(refused))
         if not is_htmx(request):
             return self._done(request, issue, f"Moved “{item.headline}”.")
-        return HttpResponse(status=204)
+        return _order_saved(version)
 
     def compile_reorder_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """A section's items in their new order, after a drag or a keyboard move."""
+        """A section's items in their new order, after a drag or a keyboard move, based
+        on the order version the screen shows (an older one is refused with a 409)."""
         issue = self._compile_issue(request, object_id, change=True)
         ids = [int_or_none(raw) for raw in request.POST.get("items", "").split(",") if raw]
-        if None in ids:
-            return self._refused(request, issue, "The new order could not be read.")
+        based_on = int_or_none(request.POST.get("order_version"))
+        if None in ids or based_on is None:
+            return self._refused(request, issue, OUT_OF_DATE)
         try:
-            reorder_section(issue=issue, section=request.POST.get("section", ""), item_ids=ids)
+            version = reorder_section(
+                issue=issue,
+                section=request.POST.get("section", ""),
+                item_ids=ids,
+                based_on=based_on,
+                user=request.user,
+            )
+        except StaleOrder as stale:
+            response = self._refused(request, issue, str(stale))
+            response.status_code = 409
+            return response
         except EditRefused as refused:
             return self._refused(request, issue, str(refused))
-        return HttpResponse(status=204)
+        return _order_saved(version)
 
     # -------------------------------------------------------------- images
     def compile_item_image_view(

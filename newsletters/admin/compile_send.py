@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from newsletters.admin.compile_page import CompileBaseMixin
@@ -79,9 +80,15 @@ class CompileSendMixin(CompileBaseMixin):
         issue = self._compile_issue(request, object_id, change=True)
         revision = get_object_or_404(IssueRevision, pk=revision_id, issue=issue)
         try:
-            restore_revision(revision=revision, user=request.user)
+            restored = restore_revision(revision=revision, user=request.user)
         except ValueError as error:
             return self._done(request, issue, str(error), messages.ERROR)
-        return self._done(
-            request, issue, f"Restored the revision of {revision.saved_at:%-d %b %H:%M}."
-        )
+        when = timezone.localtime(revision.saved_at)
+        message = f"Restored the revision of {when:%-d %b %H:%M}."
+        if restored.brought_back:
+            message += f" Brought back: {', '.join(restored.brought_back)}."
+        if restored.left_out:
+            self.message_user(
+                request, f"Not brought back: {'; '.join(restored.left_out)}.", messages.WARNING
+            )
+        return self._done(request, issue, message)

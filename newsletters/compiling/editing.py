@@ -169,15 +169,43 @@ def _summary(values: dict[str, str]) -> str:
     return "changed " + ", ".join(name.replace("_", " ") for name in values)
 
 
-def reorder_section(*, issue: Issue, section: str, item_ids: list[int]) -> None:
+class StaleOrder(EditRefused):
+    """Another editor reordered the issue since this editor's copy of the order was loaded."""
+
+
+def reorder_section(
+    *,
+    issue: Issue,
+    section: str,
+    item_ids: list[int],
+    based_on: int | None = None,
+    user: User | None = None,
+) -> int:
     """Put the items ``item_ids`` into ``section`` in that order (moving any that were
-    in another section). Ids not of this issue are refused; items of the section not
-    listed keep their place after the listed ones."""
+    in another section); return the issue's new ``order_version``.
+
+    Ids not of this issue are refused; items of the section not listed (added since)
+    keep their place after the listed ones. ``based_on`` is the order version the
+    editor's screen shows: when another reorder came first, ``StaleOrder`` is raised
+    and nothing moves. Every reorder keeps a revision (coalesced like typing).
+    """
     if section not in IssueItem.Section.values:
         raise EditRefused("No such section.")
     if issue.status not in EDITABLE_STATUSES:
         raise EditRefused(f"Issue #{issue.number} is {issue.get_status_display().lower()}.")
     with transaction.atomic():
+        # One conditional UPDATE checks the version and locks the issue's row, so two
+        # reorders of one issue take turns.
+        bumped = Issue.objects.filter(pk=issue.pk)
+        if based_on is not None:
+            bumped = bumped.filter(order_version=based_on)
+        if not bumped.update(order_version=F("order_version") + 1):
+            raise StaleOrder(
+                "Another editor changed the order since you loaded it: yours was not "
+                "saved. Reload to see theirs, then move again."
+            )
+        if based_on is None:
+            based_on = Issue.objects.values_list("order_version", flat=True).get(pk=issue.pk) - 1
         items = {
             item.pk: item for item in IssueItem.objects.select_for_update().filter(issue=issue)
         }
@@ -199,11 +227,25 @@ def reorder_section(*, issue: Issue, section: str, item_ids: list[int]) -> None:
                 item.order, item.section = position, section
                 changed.append(item)
         IssueItem.objects.bulk_update(changed, ["order", "section"])
+        issue.order_version = based_on + 1
+        label = IssueItem.Section(section).label
+        record_revision(
+            issue=issue, user=user, summary=f"reordered {label}", items=list(items.values())
+        )
+    return issue.order_version
 
 
-def move_item(*, item: IssueItem, section: str | None = None, step: int = 0) -> None:
+def move_item(
+    *,
+    item: IssueItem,
+    section: str | None = None,
+    step: int = 0,
+    based_on: int | None = None,
+    user: User | None = None,
+) -> int:
     """Move ``item`` ``step`` places up (negative) or down within its section, or to
-    the end of ``section``: the keyboard's and the no-JavaScript way to reorder."""
+    the end of ``section``: the no-JavaScript way to reorder. Versioned and
+    returning as ``reorder_section``."""
     issue = item.issue
     target = section or item.section
     ids = list(
@@ -217,7 +259,7 @@ def move_item(*, item: IssueItem, section: str | None = None, step: int = 0) -> 
         index = ids.index(item.pk)
         new = max(0, min(len(ids) - 1, index + step))
         ids.insert(new, ids.pop(index))
-    reorder_section(issue=issue, section=target, item_ids=ids)
+    return reorder_section(issue=issue, section=target, item_ids=ids, based_on=based_on, user=user)
 
 
 def remove_item(*, item: IssueItem, user: User | None) -> None:

@@ -87,19 +87,53 @@ def test_remove_and_move_and_reorder(editor_client):
     a, b, c = (IssueItemFactory(issue=issue, section="radar", order=n) for n in (1, 2, 3))
     response = editor_client.post(
         url(issue, "compile_reorder"),
-        {"section": "radar", "items": f"{c.pk},{a.pk},{b.pk}"},
+        {"section": "radar", "items": f"{c.pk},{a.pk},{b.pk}", "order_version": "1"},
         **HTMX,
     )
     assert response.status_code == 204
+    assert response["X-Order-Version"] == "2"
     assert list(issue.items.order_by("order").values_list("pk", flat=True)) == [c.pk, a.pk, b.pk]
-    response = editor_client.post(url(issue, "compile_move", a.pk), {"step": "-1"})
+    response = editor_client.post(
+        url(issue, "compile_move", a.pk), {"step": "-1", "order_version": "2"}
+    )
     assert response.status_code == 302
     assert list(issue.items.order_by("order").values_list("pk", flat=True)) == [a.pk, c.pk, b.pk]
-    editor_client.post(url(issue, "compile_move", b.pk), {"to_section": "reading"})
+    editor_client.post(
+        url(issue, "compile_move", b.pk), {"to_section": "reading", "order_version": "3"}
+    )
     assert IssueItem.objects.get(pk=b.pk).section == "reading"
     response = editor_client.post(url(issue, "compile_remove", c.pk), **HTMX)
     assert response.status_code == 200 and response.content == b""
     assert not IssueItem.objects.filter(pk=c.pk).exists()
+
+
+def test_a_reorder_based_on_an_old_order_is_refused_and_moves_nothing(editor_client):
+    issue = week_issue()
+    a, b, c = (IssueItemFactory(issue=issue, section="radar", order=n) for n in (1, 2, 3))
+    # Ana drags c to the top (her screen shows order version 1) ...
+    first = editor_client.post(
+        url(issue, "compile_reorder"),
+        {"section": "radar", "items": f"{c.pk},{a.pk},{b.pk}", "order_version": "1"},
+        **HTMX,
+    )
+    assert first.status_code == 204
+    # ... then a second screen, still on version 1, drags b to the top.
+    stale = editor_client.post(
+        url(issue, "compile_reorder"),
+        {"section": "radar", "items": f"{b.pk},{a.pk},{c.pk}", "order_version": "1"},
+        **HTMX,
+    )
+    assert stale.status_code == 409
+    assert "Another editor changed the order" in stale.content.decode()
+    assert list(issue.items.order_by("order").values_list("pk", flat=True)) == [c.pk, a.pk, b.pk]
+    # Without JavaScript the move buttons are versioned the same way.
+    refused = editor_client.post(
+        url(issue, "compile_move", b.pk), {"step": "-1", "order_version": "1"}, follow=True
+    )
+    assert "Another editor changed the order" in refused.content.decode()
+    assert list(issue.items.order_by("order").values_list("pk", flat=True)) == [c.pk, a.pk, b.pk]
+    # Every stored reorder is in the issue's history.
+    assert issue.revisions.filter(summary="reordered Radar").exists()
 
 
 def test_reorder_with_garbage_is_refused(editor_client):
@@ -165,11 +199,13 @@ def test_item_updates_have_fixed_query_counts(editor_client, django_assert_max_n
     article = ArticleFactory()
     editor_client.get(url(issue, "compile"))  # the session and the user are warm
     ids = ",".join(str(item.pk) for item in reversed(items))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         editor_client.post(
-            url(issue, "compile_reorder"), {"section": "radar", "items": ids}, **HTMX
+            url(issue, "compile_reorder"),
+            {"section": "radar", "items": ids, "order_version": "1"},
+            **HTMX,
         )
     with django_assert_max_num_queries(12):
         editor_client.post(url(issue, "compile_add"), {"article": article.pk}, **HTMX)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         editor_client.post(url(issue, "compile_remove", items[0].pk), **HTMX)

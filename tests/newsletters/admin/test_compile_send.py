@@ -62,3 +62,23 @@ def test_revisions_list_and_restore(editor_client):
     response = editor_client.post(url(issue, "compile_restore", oldest.pk))
     assert response.status_code == 302
     assert Issue.objects.get(pk=issue.pk).letter == "First"
+
+
+def test_restoring_brings_back_an_item_removed_since_and_says_so(editor_client):
+    from newsletters.models import IssueItem
+    from tests.factories import ArticleFactory, IssueItemFactory
+
+    issue = week_issue()
+    item = IssueItemFactory(issue=issue, article=ArticleFactory(), headline="Back again")
+    editor_client.post(
+        url(issue, "compile_item_save", item.pk), {"version": "1", "blurb": "Mine"}, **HTMX
+    )
+    before_removal = issue.revisions.get()
+    editor_client.post(url(issue, "compile_remove", item.pk), **HTMX)
+    assert not issue.items.exists()
+
+    response = editor_client.post(url(issue, "compile_restore", before_removal.pk), follow=True)
+
+    back = IssueItem.objects.get(issue=issue)
+    assert (back.article_id, back.headline, back.blurb) == (item.article_id, "Back again", "Mine")
+    assert "Brought back: “Back again”." in response.content.decode()
