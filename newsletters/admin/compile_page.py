@@ -187,6 +187,8 @@ class CompilePageMixin(CompileBaseMixin):
                 per_page=COMPILE_POOL_PAGE_SIZE,
                 # The pane says how many outlets carried a story, not which.
                 with_others=False,
+                # Stories already taken stay in view, marked with the issue they are in.
+                include_used=True,
             ),
             "pool_filters": {"q": text, "topic": topic_id, "source": source_id},
             "pool_filter_query": urlencode(filters),

@@ -21,11 +21,18 @@ POOL_PAGE_SIZE = 50
 
 @dataclass
 class PoolStory:
-    """One entry of the pool: a story, shown by one article, with the others folded."""
+    """One entry of the pool: a story, shown by one article, with the others folded.
+
+    With used stories shown (``include_used``): ``in_this_issue`` when this issue
+    carries the story, ``used_in`` the numbers of other issues that carry one of its
+    articles; ``addable`` is False when the shown article cannot be added."""
 
     article: Article
     outlet_count: int
     other_articles: list[Article] = field(default_factory=list)
+    in_this_issue: bool = False
+    used_in: list[int] = field(default_factory=list)
+    addable: bool = True
 
 
 @dataclass
@@ -33,6 +40,7 @@ class PoolPage:
     stories: list[PoolStory]
     page: Page
     article_count: int
+    used_story_count: int = 0
 
 
 def pool_articles(*, issue: Issue) -> ArticleQuerySet:
@@ -71,48 +79,78 @@ def candidate_pool(
     page_number: int | str = 1,
     per_page: int = POOL_PAGE_SIZE,
     with_others: bool = True,
+    include_used: bool = False,
 ) -> PoolPage:
     """Return one page of the issue's pool, stories newest first.
 
     Promises: a story appears once however many outlets carried it; it is shown by
-    its newest article matching the filters, and counts the distinct outlets among
-    all its unused articles of the period; a story the issue already carries (through
-    any of its articles) is left out. A fixed number of queries whatever the pool's
-    size (four, five with filters). ``with_others=False`` loads only the shown
-    articles (``other_articles`` stays empty; ``outlet_count`` is still right).
+    its newest unused article matching the filters, and counts the distinct outlets
+    among its unused articles of the period (all of them with ``include_used``); a
+    story the issue already carries (through any of its articles) is left out, and so
+    is an article another issue uses.
+    ``include_used=True`` keeps both, marked (``in_this_issue``, ``used_in``) and not
+    ``addable``, so an editor sees what is taken and where. A fixed number of
+    queries whatever the pool's size (four, five with filters). ``with_others=False``
+    loads only the shown articles (``other_articles`` stays empty; ``outlet_count``
+    is still right).
     """
-    base = pool_articles(issue=issue)
-    used_groups = set(
-        issue.items.filter(article__group__isnull=False).values_list(
-            "article__group_id", flat=True
+    period = Article.objects.in_period(issue.period_start, issue.period_end)
+    # One row per article and issue using it (none: the article is free).
+    rows: list[tuple[int, int | None, int, int | None, int | None]] = list(
+        period.order_by("-published_at", "-id").values_list(
+            "id", "group_id", "source_id", "issue_items__issue_id", "issue_items__issue__number"
         )
-    )
-    # Ordered by the database; the dates themselves are not needed here.
-    rows: list[tuple[int, int | None, int]] = list(
-        base.order_by("-published_at", "-id").values_list("id", "group_id", "source_id")
     )
     filtered = bool(topic_id or source_id or text.strip())
     matching: set[int] | None = None
     if filtered:
         matching = set(
-            filter_pool(base, topic_id=topic_id, source_id=source_id, text=text)
+            filter_pool(period, topic_id=topic_id, source_id=source_id, text=text)
             .values_list("id", flat=True)
             .distinct()
         )
 
+    used_by: dict[int, set[int]] = {}  # article -> numbers of the issues using it
+    here_groups: set[int] = set()
+    here_articles: set[int] = set()
+    for article_id, group_id, _source, issue_id, number in rows:
+        if issue_id is not None:
+            used_by.setdefault(article_id, set()).add(number)
+            if issue_id == issue.pk:
+                here_articles.add(article_id)
+                if group_id:
+                    here_groups.add(group_id)
+
     members: dict[tuple[str, int], list[int]] = {}
     outlets: dict[tuple[str, int], set[int]] = {}
     shown: dict[tuple[str, int], int] = {}  # story key -> the article shown, in pool order
-    for article_id, group_id, source_id_ in rows:
-        if group_id in used_groups:
+    fallback: dict[tuple[str, int], int] = {}  # ... when every matching one is used
+    for article_id, group_id, source_id_, _issue, _number in rows:
+        if not include_used and (group_id in here_groups or article_id in used_by):
             continue
         key = ("group", group_id) if group_id else ("article", article_id)
-        members.setdefault(key, []).append(article_id)
+        if article_id not in members.get(key, ()):
+            members.setdefault(key, []).append(article_id)
         outlets.setdefault(key, set()).add(source_id_)
-        if key not in shown and (matching is None or article_id in matching):
-            shown[key] = article_id
+        if matching is not None and article_id not in matching:
+            continue
+        if article_id not in used_by:
+            shown.setdefault(key, article_id)
+        elif include_used:
+            fallback.setdefault(key, article_id)
+    for key, article_id in fallback.items():
+        shown.setdefault(key, article_id)
+    # Keep pool order: newest shown article first.
+    position = {article_id: n for n, (article_id, *_rest) in enumerate(rows)}
+    keys = sorted(shown, key=lambda key: position[shown[key]])
 
-    keys = list(shown)
+    def story_used_in(key) -> set[int]:
+        return {number for a in members[key] for number in used_by.get(a, ())}
+
+    here_key = {
+        key: key[0] == "group" and key[1] in here_groups or shown[key] in here_articles
+        for key in keys
+    }
     paginator = Paginator(keys, per_page)
     page = paginator.get_page(page_number)
     page_keys = list(page.object_list)
@@ -142,6 +180,16 @@ def candidate_pool(
                 article=shown_article,
                 outlet_count=len(outlets[key]),
                 other_articles=others,
+                in_this_issue=here_key[key],
+                used_in=sorted(story_used_in(key) - {issue.number}),
+                addable=not here_key[key] and shown[key] not in used_by,
             )
         )
-    return PoolPage(stories=stories, page=page, article_count=len(rows))
+    unused = {article_id for article_id, *_rest in rows if article_id not in used_by}
+    used_stories = sum(1 for key in keys if here_key[key] or shown[key] in used_by)
+    return PoolPage(
+        stories=stories,
+        page=page,
+        article_count=len(unused),
+        used_story_count=used_stories,
+    )

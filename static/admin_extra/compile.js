@@ -10,12 +10,36 @@
   function root() { return document.getElementById("compile"); }
 
   // ------------------------------------------------------------ ordering
+  // Reorders go one at a time, in the order the editor made them, each based on the
+  // order version the previous one returned: two quick drags cannot land out of order,
+  // and another editor's reorder in between is refused (409), not overwritten.
+  // #compile[data-order-pending] counts those not yet answered.
+  var orderQueue = Promise.resolve();
+
+  function pending(change) {
+    var page = root();
+    var count = parseInt(page.dataset.orderPending || "0", 10) + change;
+    page.dataset.orderPending = String(count);
+  }
+
   function postOrder(list) {
     var ids = Array.prototype.map.call(list.querySelectorAll(":scope > .card"), function (card) {
       return card.dataset.item;
     });
-    var body = new URLSearchParams({ section: list.dataset.section, items: ids.join(",") });
+    pending(1);
+    orderQueue = orderQueue.then(function () {
+      return sendOrder(list.dataset.section, ids);
+    }).then(function () { pending(-1); }, function () { pending(-1); });
+    return orderQueue;
+  }
+
+  function sendOrder(section, ids) {
     var page = root();
+    var body = new URLSearchParams({
+      section: section,
+      items: ids.join(","),
+      order_version: page.dataset.orderVersion || "",
+    });
     return fetch(page.dataset.reorderUrl, {
       method: "POST",
       body: body,
@@ -23,10 +47,12 @@
       credentials: "same-origin",
     }).then(function (response) {
       if (response.status === 204) {
+        page.dataset.orderVersion = response.headers.get("X-Order-Version") || page.dataset.orderVersion;
         say("Order saved.", false);
       } else {
         return response.text().then(function (text) {
-          say("The new order was not saved: " + stripTags(text) + " Reload to see the saved order.", true);
+          var advice = response.status === 409 ? "" : " Reload to see the saved order.";
+          say("The new order was not saved: " + stripTags(text) + advice, true);
         });
       }
     }).catch(function () {
@@ -232,16 +258,37 @@
     letter.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  function addStoryChoice(card) {
-    var picker = document.getElementById("story-picker");
-    if (!picker || !card.dataset.article) return;
-    if (picker.querySelector('option[value="' + card.dataset.article + '"]')) return;
+  function storyOption(value, title) {
     var option = document.createElement("option");
-    option.value = card.dataset.article;
+    option.value = value;
+    option.textContent = title;
+    option.dataset.title = title;
+    return option;
+  }
+
+  function addStoryChoice(card) {
+    var group = document.querySelector("#story-picker optgroup.issue-choices");
+    if (!group || !card.dataset.article) return;
+    if (group.querySelector('option[value="' + card.dataset.article + '"]')) return;
     var headline = card.querySelector("input.headline");
-    option.textContent = headline ? headline.value : card.dataset.article;
-    option.dataset.title = option.textContent;
-    picker.appendChild(option);
+    group.appendChild(storyOption(card.dataset.article, headline ? headline.value : card.dataset.article));
+  }
+
+  // The picker's pool choices follow the pool pane: what the editor has filtered for.
+  function poolChoices() {
+    var group = document.querySelector("#story-picker optgroup.pool-choices");
+    var issueGroup = document.querySelector("#story-picker optgroup.issue-choices");
+    if (!group) return;
+    var chosen = group.querySelector("option:checked");
+    var keep = chosen ? chosen.value : null;
+    group.innerHTML = "";
+    document.querySelectorAll("#pool-results .pool-story[data-article]").forEach(function (story) {
+      var value = story.dataset.article;
+      if (issueGroup && issueGroup.querySelector('option[value="' + value + '"]')) return;
+      var option = storyOption(value, story.dataset.title || value);
+      if (value === keep) option.selected = true;
+      group.appendChild(option);
+    });
   }
 
   // ------------------------------------------------------------ events
@@ -264,6 +311,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     start(document);
     document.querySelectorAll("#compile .card[data-article]").forEach(addStoryChoice);
+    poolChoices();
     orderEvents();
   });
 

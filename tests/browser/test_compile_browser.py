@@ -70,6 +70,26 @@ def wait_for_cards(page, count: int) -> None:
     expect(page.locator("#list-radar > li.card")).to_have_count(count)
 
 
+def wait_for_orders(page) -> None:
+    """Wait until the screen has no reorder waiting for the server's answer."""
+    page.wait_for_selector("#compile[data-order-pending='0']", state="attached")
+
+
+def wait_for_issue_saved(page, text: str) -> None:
+    """Wait until the issue's fields are saved with ``text`` in the letter: the save
+    state says saved and no debounced save of a later keystroke is still due."""
+    page.wait_for_function(
+        "document.querySelector('#issue-save-state .state-saved') !== null"
+        " && !document.querySelector('#issue-form').classList.contains('htmx-request')"
+    )
+    deadline = 30
+    for _ in range(deadline * 10):
+        if text in Issue.objects.values_list("letter", flat=True).get():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the letter was not saved with {text!r}")
+
+
 def drag_card_above(page, *, source: int, target: int) -> None:
     """Drag card ``source``'s handle above card ``target`` in small steps, as a hand
     does, so SortableJS sees a drag and not a click."""
@@ -194,6 +214,10 @@ def test_an_editors_week_on_the_compile_screen(
     drafted = issue.items.filter(section=IssueItem.Section.RADAR).count()
     assert drafted >= 3
     assert page.locator("#list-radar > li.card").count() == drafted
+    # The drafted stories stay in the pool, marked as taken and without add buttons.
+    in_issue = page.locator("#pool-results .pool-story.used:has-text('In this issue')")
+    assert in_issue.count() >= 1
+    assert in_issue.first.get_by_role("button").count() == 0
 
     # Remove one drafted item (no reload), so the pool has a story to add back.
     removed_headline = page.locator("#list-radar > li.card input.headline").last.input_value()
@@ -209,11 +233,11 @@ def test_an_editors_week_on_the_compile_screen(
     blurb = page.locator("#list-radar > li.card textarea.blurb").first
     typed = "Typed while adding a story: this must survive."
     blurb.fill(typed)
-    add_button = page.locator("#pool-results .pool-story").first.get_by_role(
+    add_button = page.locator("#pool-results .pool-story:not(.used)").first.get_by_role(
         "button", name=re.compile("Radar")
     )
     add_button.click()
-    page.wait_for_selector("#pool-results .pool-story.used")
+    page.wait_for_selector("#pool-results .pool-story.used:has-text('Added to Radar')")
     wait_for_cards(page, drafted)
     assert blurb.input_value() == typed
     page.wait_for_selector("#list-radar > li.card >> nth=0 >> .state-saved")
@@ -229,7 +253,10 @@ def test_an_editors_week_on_the_compile_screen(
         if radar_ids(page) == expected:
             break
     assert radar_ids(page) == expected
-    page.wait_for_selector("#compile-messages .state-saved:has-text('Order saved')")
+    # Every reorder the drags made is answered (they go one at a time, in order), and
+    # the last one said so; only then is the stored order looked at.
+    wait_for_orders(page)
+    assert page.text_content("#compile-messages") == "Order saved."
     stored = list(
         issue.items.filter(section=IssueItem.Section.RADAR)
         .order_by("order")
@@ -242,6 +269,12 @@ def test_an_editors_week_on_the_compile_screen(
     expect(page.locator("#list-radar > li.card").nth(1)).to_have_attribute(
         "data-item", expected[0]
     )
+    wait_for_orders(page)
+    stored = issue.items.filter(section=IssueItem.Section.RADAR).order_by("order")
+    assert [str(pk) for pk in stored.values_list("id", flat=True)][:2] == [
+        expected[1],
+        expected[0],
+    ]
     page.screenshot(path=shots / "compile-3-reordered.png", full_page=True)
 
     # Two editors on one item: Ana saves first; Eve's next save is refused, both shown.
@@ -289,9 +322,21 @@ def test_an_editors_week_on_the_compile_screen(
     page.select_option("#story-picker", index=0)
     page.click("#insert-story")
     page.wait_for_selector("#letter-preview a[href*='/articles/']")
-    page.wait_for_selector("#issue-save-state .state-saved")
+    # The picker offers the pool's stories too (as filtered), not only the issue's items.
+    page.fill("#pool-q", "")
+    page.wait_for_selector("#pool-results .pool-count:not(:has-text('(filtered)'))")
+    pool_choice = page.locator("#story-picker optgroup.pool-choices option").first
+    pool_article = pool_choice.get_attribute("value")
+    assert not issue.items.filter(article_id=pool_article).exists()
+    page.select_option("#story-picker", value=pool_article)
+    page.click("#insert-story")
+    page.wait_for_function(
+        f"document.querySelector('#id_letter').value.includes('(article:{pool_article})')"
+    )
+    wait_for_issue_saved(page, f"(article:{pool_article})")
     issue.refresh_from_db()
-    assert re.search(r"\]\(article:\d+\)", issue.letter)
+    assert len(re.findall(r"\]\(article:\d+\)", issue.letter)) == 2
+    assert f"(article:{pool_article})" in issue.letter
     page.screenshot(path=shots / "compile-5-letter-image.png", full_page=True)
     # Everything so far (htmx saves, swaps, polling, drag, upload) ran under the policy.
     assert policy_problems(page, problems) == []

@@ -174,3 +174,42 @@ def test_pool_queries_do_not_grow_with_its_size(django_assert_max_num_queries):
     assert page.page.paginator.count == 90
     assert len(seen) == 50
     assert all(topics == [topic.name] for _source, topics, _others in seen)
+
+
+def test_with_used_stories_shown_each_is_marked_with_where_it_is():
+    this_issue = issue(number=210)
+    last_issue = IssueFactory(number=209, period_start=START, period_end=END)
+    IssueItemFactory(
+        issue=last_issue, article=ArticleFactory(title="In last issue", published_at=at(20))
+    )
+    IssueItemFactory(
+        issue=this_issue, article=ArticleFactory(title="Already here", published_at=at(21))
+    )
+    ArticleFactory(title="Free", published_at=at(22))
+
+    page = candidate_pool(issue=this_issue, include_used=True)
+
+    marks = {
+        story.article.title: (story.in_this_issue, story.used_in, story.addable)
+        for story in page.stories
+    }
+    assert marks == {
+        "Free": (False, [], True),
+        "Already here": (True, [], False),
+        "In last issue": (False, [209], False),
+    }
+    assert shown_titles(page) == ["Free", "Already here", "In last issue"]
+    assert (page.article_count, page.used_story_count) == (1, 2)
+    # Without the flag the pool is what can still be added.
+    assert shown_titles(candidate_pool(issue=this_issue)) == ["Free"]
+
+
+def test_a_story_with_a_free_article_left_is_addable_and_says_where_the_other_is():
+    group = StoryGroupFactory()
+    taken = ArticleFactory(title="Taken version", group=group, published_at=at(22))
+    ArticleFactory(title="Free version", group=group, published_at=at(21))
+    IssueItemFactory(issue=IssueFactory(number=301), article=taken)
+
+    (story,) = candidate_pool(issue=issue(number=302), include_used=True).stories
+
+    assert (story.article.title, story.addable, story.used_in) == ("Free version", True, [301])
