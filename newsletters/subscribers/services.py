@@ -19,9 +19,9 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import EmailValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -174,28 +174,67 @@ def _queue_email(*, subscriber: Subscriber, kind: str, topic_ids: list[int]) -> 
     enqueue(SUBSCRIBER_EMAIL_TASK, subscriber_id=subscriber.pk, kind=kind, topic_ids=topic_ids)
 
 
+# Where the message goes when nothing may be sent: rendered and "sent" all the same.
+NULL_EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+
 def send_subscriber_email(
     *, subscriber: Subscriber, kind: str, topic_ids: list[int] | None = None
 ) -> None:
     """Send the confirmation link (``kind="confirm"``) or the already-subscribed note
     (``"already_subscribed"``); ``"none"`` sends nothing. Nothing is ever sent to a
     bounced or complained address. ``topic_ids`` (the form's choice) are set on a
-    subscriber that is still pending."""
-    if topic_ids is not None and subscriber.status == Subscriber.Status.PENDING:
-        subscriber.topics.set(Topic.objects.filter(pk__in=topic_ids))
-    if kind == "none" or subscriber.status in SUPPRESSED_STATUSES:
+    subscriber that is still pending.
+
+    A subscribe's email does the same work whatever the address: the topic statements
+    run (matching rows only when pending), a message is rendered and handed to a mail
+    backend, the null one when nothing may go out. With eager tasks this runs inside
+    the form's request, so its timing must not tell a known address from a new one."""
+    if kind == "welcome":
+        if subscriber.status not in SUPPRESSED_STATUSES:
+            send_welcome_email(subscriber=subscriber)
         return
-    if kind == "confirm":
-        send_confirmation_email(subscriber=subscriber)
-    elif kind == "already_subscribed":
-        send_already_subscribed_email(subscriber=subscriber)
-    elif kind == "welcome":
-        send_welcome_email(subscriber=subscriber)
-    else:
+    if kind not in ("confirm", "already_subscribed", "none"):
         raise ValueError(f"unknown subscriber email {kind!r}")
+    if topic_ids is not None:
+        _set_topics_if_pending(subscriber=subscriber, topic_ids=topic_ids)
+    silent = kind == "none" or subscriber.status in SUPPRESSED_STATUSES
+    if kind == "already_subscribed" and not silent:
+        send_already_subscribed_email(subscriber=subscriber)
+    else:
+        send_confirmation_email(
+            subscriber=subscriber, backend=NULL_EMAIL_BACKEND if silent else ""
+        )
 
 
-def _send_templated(*, subscriber: Subscriber, template: str, context: dict) -> None:
+def _set_topics_if_pending(*, subscriber: Subscriber, topic_ids: list[int]) -> None:
+    """The topics of a pending subscriber become ``topic_ids``; for any other status the
+    same two statements run and match nothing (one code path for every address)."""
+    through = Subscriber.topics.through
+    pending = Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PENDING)
+    through.objects.filter(subscriber_id__in=pending.values("pk")).exclude(
+        topic_id__in=topic_ids
+    ).delete()
+    table, subscribers, topics = (
+        through._meta.db_table,
+        Subscriber._meta.db_table,
+        Topic._meta.db_table,
+    )
+    wanted = ", ".join(["%s"] * len(topic_ids)) or "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (subscriber_id, topic_id) "  # noqa: S608 - model table names
+            f"SELECT s.id, t.id FROM {subscribers} s, {topics} t "
+            f"WHERE s.id = %s AND s.status = %s AND t.id IN ({wanted}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} x "
+            "WHERE x.subscriber_id = s.id AND x.topic_id = t.id)",
+            [subscriber.pk, Subscriber.Status.PENDING, *topic_ids],
+        )
+
+
+def _send_templated(
+    *, subscriber: Subscriber, template: str, context: dict, backend: str = ""
+) -> None:
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(
         render_to_string(f"newsletters/email/{template}.subject.txt", context).split()
@@ -205,6 +244,7 @@ def _send_templated(*, subscriber: Subscriber, template: str, context: dict) -> 
         body=render_to_string(f"newsletters/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[subscriber.email],
+        connection=get_connection(backend) if backend else None,
     )
     message.attach_alternative(
         render_to_string(f"newsletters/email/{template}.html", context), "text/html"
@@ -222,12 +262,13 @@ def preferences_url(*, subscriber: Subscriber) -> str:
     return absolute_url(reverse("subscriptions:preferences", kwargs={"token": token}))
 
 
-def send_confirmation_email(*, subscriber: Subscriber) -> None:
-    """Email the double opt-in link (valid 72 hours)."""
+def send_confirmation_email(*, subscriber: Subscriber, backend: str = "") -> None:
+    """Email the double opt-in link (valid 72 hours), through ``backend`` if given."""
     _send_templated(
         subscriber=subscriber,
         template="confirm",
         context={"confirm_url": confirm_url(subscriber=subscriber)},
+        backend=backend,
     )
 
 

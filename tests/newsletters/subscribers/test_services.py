@@ -189,6 +189,70 @@ def test_subscribe_does_the_same_work_for_every_kind_of_address(monkeypatch):
     assert queued[0][0] == subscriptions.SUBSCRIBER_EMAIL_TASK
 
 
+def _whole_work(email: str, topics) -> dict:
+    """Everything one subscribe call does with tasks run eagerly (inside the call, as
+    with CELERY_TASK_ALWAYS_EAGER): SQL shapes, templates rendered (by kind), messages
+    handed to a mail backend (by kind of backend)."""
+    from django.core.mail import EmailMultiAlternatives
+
+    rendered, sent = [], []
+    real_render, real_send = subscriptions.render_to_string, EmailMultiAlternatives.send
+
+    def render(name, context):
+        rendered.append(name.rsplit("/", 1)[-1].split(".", 1)[1])  # subject.txt, txt, html
+        return real_render(name, context)
+
+    def send(message, fail_silently=False):
+        sent.append(type(message.get_connection()).__module__.rsplit(".", 1)[-1])
+        return real_send(message, fail_silently=fail_silently)
+
+    with (
+        mock.patch.object(subscriptions, "render_to_string", render),
+        mock.patch.object(EmailMultiAlternatives, "send", send),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        subscribe(email=email, topics=topics)
+    shapes = [query["sql"].split(" ")[0] for query in queries.captured_queries]
+    return {"sql": shapes, "rendered": rendered, "sends": len(sent), "backends": sent}
+
+
+def test_the_eager_email_task_does_the_same_work_for_known_and_unknown_addresses(settings):
+    """With the email task run inside the request, a new, pending, active, unsubscribed,
+    bounced, complained or rate-limited address still costs the same statements, three
+    templates rendered and one message handed to a backend; only suppressed and limited
+    addresses' message goes to the null backend, and nothing reaches them."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    topics = [TopicFactory(), TopicFactory()]
+    for status in Subscriber.Status:
+        SubscriberFactory(email=f"{status}@example.org", status=status)
+    limited = "limited@example.org"
+    for _ in range(3):
+        subscribe(email=limited)
+    mail.outbox.clear()
+
+    addresses = ["fresh@example.org", *[f"{s}@example.org" for s in Subscriber.Status], limited]
+    work, mailed = {}, {}
+    for email in addresses:
+        work[email] = _whole_work(email, topics)
+        mailed[email] = [message.to for message in mail.outbox]
+        mail.outbox.clear()
+
+    shape = {key: value for key, value in work["fresh@example.org"].items() if key != "backends"}
+    for email, done in work.items():
+        assert {key: value for key, value in done.items() if key != "backends"} == shape, email
+    assert shape["rendered"] == ["subject.txt", "txt", "html"] and shape["sends"] == 1
+    quiet = {"bounced@example.org", "complained@example.org", limited}
+    for email in addresses:
+        expected_backend = "dummy" if email in quiet else "locmem"
+        assert work[email]["backends"] == [expected_backend], email
+        assert mailed[email] == ([] if email in quiet else [[email]]), email
+    # The topics were set only where the address is still pending.
+    for status in Subscriber.Status:
+        chosen = set(Subscriber.objects.get(email=f"{status}@example.org").topics.all())
+        assert chosen == (set(topics) if status == Subscriber.Status.PENDING else set()), status
+    assert set(Subscriber.objects.get(email="fresh@example.org").topics.all()) == set(topics)
+
+
 def test_subscribe_refuses_injection_and_stores_nothing():
     with pytest.raises(InvalidAddress):
         subscribe(email="a@b.c\r\nBcc: x@y.z")
