@@ -78,10 +78,8 @@ def wait_for_orders(page) -> None:
 def wait_for_issue_saved(page, text: str) -> None:
     """Wait until the issue's fields are saved with ``text`` in the letter: the save
     state says saved and no debounced save of a later keystroke is still due."""
-    page.wait_for_function(
-        "document.querySelector('#issue-save-state .state-saved') !== null"
-        " && !document.querySelector('#issue-form').classList.contains('htmx-request')"
-    )
+    expect(page.locator("#issue-save-state .state-saved")).to_be_attached()
+    expect(page.locator("#issue-form")).not_to_have_class(re.compile(r"\bhtmx-request\b"))
     deadline = 30
     for _ in range(deadline * 10):
         if text in Issue.objects.values_list("letter", flat=True).get():
@@ -330,8 +328,8 @@ def test_an_editors_week_on_the_compile_screen(
     assert not issue.items.filter(article_id=pool_article).exists()
     page.select_option("#story-picker", value=pool_article)
     page.click("#insert-story")
-    page.wait_for_function(
-        f"document.querySelector('#id_letter').value.includes('(article:{pool_article})')"
+    expect(page.locator("#id_letter")).to_have_value(
+        re.compile(re.escape(f"(article:{pool_article})"))
     )
     wait_for_issue_saved(page, f"(article:{pool_article})")
     issue.refresh_from_db()
