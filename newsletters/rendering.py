@@ -321,10 +321,22 @@ def link_placeholder(link_id: int) -> str:
     return f"link-{link_id}"
 
 
-def personalise(
+@dataclass(frozen=True)
+class PersonalValues:
+    """One recipient's values for a rendered issue's placeholders (text and HTML-escaped)
+    and headers: what ``personalise`` fills in, or an ESP's batch call merges."""
+
+    text: dict[str, str]
+    html: dict[str, str]
+    headers: dict[str, str]
+    unsubscribe_url: str
+    preferences_url: str
+
+
+def personal_values(
     *, rendered: RenderedIssue, subscriber: Subscriber, delivery_id: int | None = None
-) -> PersonalMessage:
-    """Fill ``subscriber``'s own links into ``rendered``; no query, no template.
+) -> PersonalValues:
+    """``subscriber``'s own links for ``rendered``'s placeholders; no query, no template.
 
     Tracked links become this delivery's signed ``/r/`` links (or, without a delivery,
     as for a test copy, their own URLs again); an open pixel only with a delivery.
@@ -351,14 +363,28 @@ def personalise(
         "List-Id": _list_id(settings.SITE_NAME, settings.SITE_URL),
         "Precedence": "bulk",
     }
-    return PersonalMessage(
-        to=subscriber.email,
-        subject=rendered.subject,
-        html=_fill(rendered.html_parts, html_values),
-        text=_fill(rendered.text_parts, text_values),
+    return PersonalValues(
+        text=text_values,
+        html=html_values,
         headers=headers,
         unsubscribe_url=links["unsubscribe_url"],
         preferences_url=links["preferences_url"],
+    )
+
+
+def personalise(
+    *, rendered: RenderedIssue, subscriber: Subscriber, delivery_id: int | None = None
+) -> PersonalMessage:
+    """``rendered`` with ``subscriber``'s own links filled in (see ``personal_values``)."""
+    values = personal_values(rendered=rendered, subscriber=subscriber, delivery_id=delivery_id)
+    return PersonalMessage(
+        to=subscriber.email,
+        subject=rendered.subject,
+        html=_fill(rendered.html_parts, values.html),
+        text=_fill(rendered.text_parts, values.text),
+        headers=values.headers,
+        unsubscribe_url=values.unsubscribe_url,
+        preferences_url=values.preferences_url,
     )
 
 

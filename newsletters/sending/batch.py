@@ -39,13 +39,14 @@ from newsletters.sending.deliveries import (
     postpone_pending,
     release_claim,
 )
+from newsletters.sending.esp_batch import batch_merge_fields, send_esp_batch
 from newsletters.sending.leases import renew_every, take_lease, worker_name
 from newsletters.sending.mime import (
-    address_refusal,
     build_email,
     message_id_domain,
     newsletter_connection,
     rendered_issue,
+    unsendable_reason,
 )
 from newsletters.sending.relay import pause_send, relay_wait, resume_send
 from newsletters.sending.smtp_errors import classify_smtp_error
@@ -163,6 +164,13 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         result.paused = True
         return result
     topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
+    fields = batch_merge_fields()
+    if fields is not None:
+        # An ESP that merges per-recipient data: one API call for the batch.
+        send_esp_batch(
+            result, issue=issue, deliveries=deliveries, topics=topics, fields=fields, pause=_pause
+        )
+        return result
     lanes = _lane_count(len(deliveries))
     if lanes == 1:
         _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
@@ -227,16 +235,7 @@ def _send_lane(
     try:
         for index, delivery in enumerate(deliveries):
             subscriber = delivery.subscriber
-            if not _is_receiving(subscriber):
-                if mark_failed(
-                    delivery.pk,
-                    f"Not sent: subscriber is {subscriber.get_status_display().lower()}"
-                    + (" (paused)" if subscriber.is_paused else ""),
-                    from_status=Delivery.Status.PENDING,
-                ):
-                    result.failed += 1
-                continue
-            refusal = address_refusal(subscriber.email)
+            refusal = unsendable_reason(subscriber)
             if refusal is not None:
                 if mark_failed(delivery.pk, refusal, from_status=Delivery.Status.PENDING):
                     result.failed += 1
@@ -336,14 +335,6 @@ def _close_quietly(connection) -> None:
         connection.close()
     except Exception:  # noqa: BLE001 - a dead connection may fail to close; nothing to do
         logger.debug("Closing the email connection failed", exc_info=True)
-
-
-def _is_receiving(subscriber: Subscriber) -> bool:
-    return (
-        subscriber.status == Subscriber.Status.ACTIVE
-        and subscriber.confirmed_at is not None
-        and not subscriber.is_paused
-    )
 
 
 # ------------------------------------------------------------------ finishing

@@ -11,6 +11,7 @@ import time
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.db import connection as db_connection
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from newsletters.models import Delivery
@@ -90,21 +91,64 @@ def restore_commits() -> None:
         cursor.execute("RESET synchronous_commit")
 
 
+_CLAIM_MANY_SQL = """
+UPDATE {table} SET
+    {status} = 'sending', {claimed_at} = %s, {attempts} = {attempts} + 1,
+    {message_id} = '', {updated_at} = %s
+WHERE {id} IN ({{ids}}) AND {status} = 'pending'
+RETURNING {id}
+"""
+
+
+def claim_many(delivery_ids: list[int]) -> set[int]:
+    """Claim (pending → sending, counting the attempt) every delivery among
+    ``delivery_ids`` still pending, in one statement; the ids claimed."""
+    if not delivery_ids:
+        return set()
+    stamp = db_connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = _sql(_CLAIM_MANY_SQL, db_connection.vendor).replace(
+        "{ids}", ", ".join(["%s"] * len(delivery_ids))
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [stamp, stamp, *delivery_ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _mark_sent_many(sent: list[tuple[int, str]]) -> None:
+    Delivery.objects.filter(pk__in=[pk for pk, _ in sent], status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+        message_id=Case(*(When(pk=pk, then=Value(mid[:300])) for pk, mid in sent)),
+        error="",
+        updated_at=timezone.now(),
+    )
+
+
 def store_sent(sent: tuple[int, str]) -> None:
     """Record ``sent`` = (delivery id, Message-ID) as sent, retrying through a database
     outage for up to ``NEWSLETTER_SENT_RECORD_RETRY_SECONDS``: the message was accepted,
     and a "sent" lost here would send it again. Raises the last error after that (the
     delivery stays 'sending' until its lease runs out and the sweeper resends it)."""
+    _retrying(lambda: mark_sent_and_claim(sent=sent, claim_id=None), what=str(sent[0]))
+
+
+def store_sent_many(sent: list[tuple[int, str]]) -> None:
+    """``store_sent`` for the deliveries of one ESP batch call, in one statement."""
+    if sent:
+        _retrying(lambda: _mark_sent_many(sent), what=f"{sent[0][0]} and {len(sent) - 1} more")
+
+
+def _retrying(record, *, what: str) -> None:
     deadline = time.monotonic() + settings.NEWSLETTER_SENT_RECORD_RETRY_SECONDS
     wait = 0.5
     while True:
         try:
-            mark_sent_and_claim(sent=sent, claim_id=None)
+            record()
             return
         except (OperationalError, InterfaceError):
             if time.monotonic() + wait > deadline:
                 raise
-            logger.warning("Could not record delivery %s as sent; retrying", sent[0])
+            logger.warning("Could not record delivery %s as sent; retrying", what)
             # A broken connection must be dropped before Django opens a new one.
             db_connection.close()
             time.sleep(wait)

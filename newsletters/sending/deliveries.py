@@ -34,14 +34,17 @@ def mark_failed(delivery_id: int, error: str, *, from_status: str) -> bool:
 def release_claim(delivery_id: int, error: str) -> bool:
     """Return a claimed delivery to pending without charging it the attempt its claim
     counted (the relay failed, not the recipient)."""
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.PENDING,
-            attempts=Greatest(F("attempts") - 1, Value(0)),
-            claimed_at=None,
-            error=error[:2000],
-            updated_at=timezone.now(),
-        )
+    return bool(release_claims([delivery_id], error))
+
+
+def release_claims(delivery_ids: list[int], error: str) -> int:
+    """``release_claim`` for several deliveries in one statement; how many."""
+    return Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING,
+        attempts=Greatest(F("attempts") - 1, Value(0)),
+        claimed_at=None,
+        error=error[:2000],
+        updated_at=timezone.now(),
     )
 
 

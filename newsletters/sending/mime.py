@@ -21,7 +21,7 @@ from django.core.mail.message import (
 )
 
 from newsletters.link_tracking import track_links
-from newsletters.models import Issue
+from newsletters.models import Issue, Subscriber
 from newsletters.rendering import PersonalMessage, RenderedIssue, render_issue_email
 
 _render_cache: dict[tuple, RenderedIssue] = {}
@@ -126,6 +126,20 @@ def address_refusal(address: str) -> str | None:
             return None
         return f"Not sent: the address's domain is an IP address ({domain}), not a domain name."
     return None
+
+
+def unsendable_reason(subscriber: Subscriber) -> str | None:
+    """Why ``subscriber``'s delivery must fail without a message, or None: they stopped
+    receiving since the send started, or their address is refused (``address_refusal``)."""
+    if not (
+        subscriber.status == Subscriber.Status.ACTIVE
+        and subscriber.confirmed_at is not None
+        and not subscriber.is_paused
+    ):
+        return f"Not sent: subscriber is {subscriber.get_status_display().lower()}" + (
+            " (paused)" if subscriber.is_paused else ""
+        )
+    return address_refusal(subscriber.email)
 
 
 class NewsletterSMTPBackend(SMTPBackend):

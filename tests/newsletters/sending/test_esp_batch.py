@@ -1,0 +1,218 @@
+"""Batch sending through an ESP's API (django-anymail): one call per batch with each
+recipient's merge data, per-recipient state as for SMTP.
+
+SendGrid's real anymail backend posts to a fake SendGrid API on 127.0.0.1; anymail's test
+backend, told to report chosen per-recipient statuses, stands in for a provider that
+refuses single recipients of a batch call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.message import AnymailRecipientStatus
+from django.core import mail
+
+from newsletters.models import Delivery, Issue, Subscriber
+from newsletters.rendering import personalise
+from newsletters.sending import esp_batch
+from newsletters.sending.batch import send_batch
+from newsletters.sending.mime import rendered_issue
+from tests.newsletters.sending.helpers import active, sending_issue_with
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeSendGrid:
+    """SendGrid's v3 API on loopback: records each call, answers ``status``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.status = 202
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                length = int(self.headers["Content-Length"])
+                fake.calls.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(fake.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/v3/"
+
+
+@pytest.fixture
+def fake_sendgrid(settings, monkeypatch):
+    fake = FakeSendGrid()
+    fake.thread.start()
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {"SENDGRID_API_KEY": "test-key", "SENDGRID_API_URL": fake.url}
+    # Links signed without the time, so the expected message can be built again here.
+    monkeypatch.setattr(
+        "newsletters.rendering.make_token",
+        lambda *, subscriber, purpose: f"token-{subscriber.pk}-{purpose.value}",
+    )
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
+def merged(content: str, substitutions: dict[str, str]) -> str:
+    """What SendGrid makes of ``content`` for one personalization."""
+    for field, value in substitutions.items():
+        content = content.replace(field, value)
+    return content
+
+
+def test_sendgrid_batch_is_one_api_call_carrying_each_recipients_own_message(issue, fake_sendgrid):
+    deliveries = sending_issue_with(active(5), issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed) == (5, 0)
+    [(path, body)] = fake_sendgrid.calls
+    assert path == "/v3/mail/send"
+    content = {part["type"]: part["value"] for part in body["content"]}
+    assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    rendered = rendered_issue(issue=issue, topic_ids=frozenset())
+    assert rendered.links, "the issue should have tracked links, signed per delivery"
+    by_address = {d.subscriber.email: d for d in deliveries}
+    personalizations = body["personalizations"]
+    assert sorted(p["to"][0]["email"] for p in personalizations) == sorted(by_address)
+    for personalization in personalizations:
+        [to] = personalization["to"]  # each recipient gets a message of their own
+        delivery = by_address[to["email"]]
+        expected = personalise(
+            rendered=rendered, subscriber=delivery.subscriber, delivery_id=delivery.pk
+        )
+        substitutions = personalization["substitutions"]
+        assert merged(content["text/plain"], substitutions) == expected.text
+        assert merged(content["text/html"], substitutions) == expected.html
+        assert (
+            personalization["headers"]["List-Unsubscribe"] == expected.headers["List-Unsubscribe"]
+        )
+        assert personalization["custom_args"]["delivery_id"] == str(delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.SENT and delivery.attempts == 1
+        # The provider's id for this recipient's message (what its webhooks report).
+        assert delivery.message_id == personalization["custom_args"]["anymail_id"]
+
+
+def test_topic_selections_in_a_batch_get_one_call_each(issue, fake_sendgrid):
+    from tests.factories import TopicFactory
+
+    topic = TopicFactory()
+    full, chosen = active(2)
+    chosen.topics.add(topic)
+    deliveries = sending_issue_with([full, chosen], issue)
+
+    send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert len(fake_sendgrid.calls) == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_an_esp_api_failure_pauses_the_send_and_charges_nobody(issue, fake_sendgrid):
+    fake_sendgrid.status = 503
+    deliveries = sending_issue_with(active(3), issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert len(fake_sendgrid.calls) == 1
+    assert result.paused and sorted(result.retry_ids) == sorted(d.pk for d in deliveries)
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("pending", 0)}
+    issue = Issue.objects.get(pk=issue.pk)
+    assert issue.relay_paused_since is not None and "503" in issue.relay_error
+
+
+class ScriptedStatusBackend(AnymailTestBackend):
+    """Anymail's test backend, reporting ``statuses[address]`` for chosen recipients as a
+    provider's batch answer does."""
+
+    statuses: dict[str, str] = {}
+
+    def post_to_esp(self, payload, message):
+        response = super().post_to_esp(payload, message)
+        for address, status in self.statuses.items():
+            if address in response["recipient_status"]:
+                response["recipient_status"][address] = AnymailRecipientStatus(
+                    message_id=None, status=status
+                )
+        return response
+
+
+@pytest.fixture
+def scripted_esp(settings, monkeypatch):
+    settings.EMAIL_BACKEND = f"{__name__}.ScriptedStatusBackend"
+    settings.ANYMAIL = {}
+    # Anymail's test backend merges nothing itself; declare it a merging ESP.
+    monkeypatch.setitem(
+        esp_batch.MERGE_FIELDS,
+        "Test",
+        esp_batch.MergeFields(written_as="{{{{{}}}}}", esp_extra={}),
+    )
+    monkeypatch.setattr(ScriptedStatusBackend, "statuses", {})
+    return ScriptedStatusBackend
+
+
+def test_a_recipient_refused_in_the_batch_answer_fails_alone(issue, scripted_esp):
+    ok, rejected, invalid, temporary, also_ok = active(5)
+    scripted_esp.statuses = {
+        rejected.email: "rejected",
+        invalid.email: "invalid",
+        temporary.email: "failed",
+    }
+    deliveries = sending_issue_with([ok, rejected, invalid, temporary, also_ok], issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    [message] = mail.outbox  # one call for the whole batch
+    assert message.anymail_test_params["is_batch_send"]
+    assert len(message.to) == 5
+    assert (result.sent, result.failed) == (2, 2)
+    state = {d.subscriber.email: d for d in Delivery.objects.select_related("subscriber")}
+    assert state[ok.email].status == state[also_ok.email].status == Delivery.Status.SENT
+    for refused, how in ((rejected, "rejected"), (invalid, "invalid")):
+        assert state[refused.email].status == Delivery.Status.FAILED
+        assert how in state[refused.email].error
+        assert Subscriber.objects.get(pk=refused.pk).bounce_count == 1
+    retry = state[temporary.email]
+    assert retry.status == Delivery.Status.PENDING and retry.attempts == 1
+    assert retry.next_attempt_at is not None and result.retry_ids == [retry.pk]
+    assert Subscriber.objects.get(pk=ok.pk).bounce_count == 0
+
+
+def test_every_recipient_refused_fails_each_of_them(issue, scripted_esp):
+    subscribers = active(2)
+    scripted_esp.statuses = {s.email: "rejected" for s in subscribers}
+    deliveries = sending_issue_with(subscribers, issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed) == (0, 2)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+
+
+def test_an_issue_sent_through_the_batch_api_twice_sends_nobody_twice(issue, scripted_esp):
+    deliveries = sending_issue_with(active(3), issue)
+    ids = [d.pk for d in deliveries]
+
+    send_batch(issue_id=issue.pk, delivery_ids=ids)
+    again = send_batch(issue_id=issue.pk, delivery_ids=ids)
+
+    assert len(mail.outbox) == 1 and again.sent == 0
