@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -46,6 +58,23 @@ def one_per_story(articles: QuerySet[Article]) -> QuerySet[Article]:
     return articles.annotate(group_lead_id=Subquery(lead)).filter(
         Q(group_id__isnull=True) | Q(pk=F("group_lead_id"))
     )
+
+
+def newest_per_story(articles: QuerySet[Article]) -> QuerySet[Article]:
+    """``articles`` with each story group once, by its newest report among them (the
+    others are left out by a NOT EXISTS on a newer sibling in ``articles``); ungrouped
+    articles all stay. For lists shown newest first: the story sits where its newest
+    report would, counts and pages are of stories, and an index walk newest first stops
+    after the page (each row's check reads its few siblings by the group index)."""
+    newer = (
+        articles.order_by()
+        .filter(group_id=OuterRef("group_id"))
+        .filter(
+            Q(published_at__gt=OuterRef("published_at"))
+            | Q(published_at=OuterRef("published_at"), pk__gt=OuterRef("pk"))
+        )
+    )
+    return articles.filter(Q(group_id__isnull=True) | ~Exists(newer))
 
 
 def attach_also_reported(articles: list[Article]) -> list[Article]:

@@ -10,6 +10,11 @@
 - SQLite without FTS5: substring matching, newest first; ``page.search_mode`` is
   ``"plain"`` so the page can say so.
 
+Every backend folds story groups inside the search: a group of reports of one story is
+one result, placed where its best match would be (best ranked, or newest), so counts and
+pages are of stories and two reports of one story never land on different pages. The
+view adds the group's other outlets as "also reported by" (``queries.attach_also_reported``).
+
 Both full-text backends read the same query language (``search_query.py``: quotes,
 ``-word``, ``or``). Snippets are plain text with highlights: the database marks matches
 with two private-use characters, the text is HTML-escaped, and only then are those
@@ -35,6 +40,7 @@ from django.utils.safestring import SafeString, mark_safe
 from articles.models import Article, Source, Topic
 from articles.search_index import SEARCH_CONFIG
 from digest.site import search_postgres, search_sqlite
+from digest.site.queries import newest_per_story
 from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
 from digest.site.search_query import ParsedQuery, Term, parse_query, to_fts5, to_websearch
 
@@ -223,7 +229,7 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     mode = search_mode()
     results: object
     if not filters.query:
-        results = articles.order_by("-published_at", "-id")
+        results = newest_per_story(articles).order_by("-published_at", "-id")
     elif parsed.is_empty:
         results = articles.none()
     elif mode == "postgresql":
@@ -239,24 +245,33 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
         expression = to_fts5(parsed)
         results = _OffsetResults(
             lambda: search_sqlite.count(articles, expression),
-            lambda offset, limit: search_sqlite.page_rows(
-                articles,
-                expression,
-                sort=filters.sort,
-                offset=offset,
-                limit=limit,
-                mark_start=_MARK_START,
-                mark_stop=_MARK_STOP,
-            ),
+            lambda offset, limit: _fts_rows(articles, expression, filters.sort, offset, limit),
         )
     else:
-        results = articles.filter(_plain_condition(parsed)).order_by("-published_at", "-id")
+        matching = articles.filter(_plain_condition(parsed))
+        results = newest_per_story(matching).order_by("-published_at", "-id")
     page = Paginator(results, per_page).get_page(page_number)
     if isinstance(results, _DepthResults):
         page.object_list = _rows_with_headlines(list(page.object_list), to_websearch(parsed))
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
     return page
+
+
+def _fts_rows(articles, expression: str, sort: str, offset: int, limit: int) -> list[Article]:
+    """One page of FTS5 results, one per story, each with its snippet (two queries)."""
+    ids = search_sqlite.page_ids(articles, expression, sort=sort, offset=offset, limit=limit)
+    rows = search_sqlite.page_rows(
+        articles.filter(pk__in=ids),
+        expression,
+        sort=sort,
+        offset=0,
+        limit=len(ids),
+        mark_start=_MARK_START,
+        mark_stop=_MARK_STOP,
+    )
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number, per_page):

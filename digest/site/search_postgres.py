@@ -14,6 +14,10 @@ walks the window testing every row's vector, a cost the planner does not see.
 So a word found in half the archive reads a few thousand narrow rows, a rare word its
 few matches, and no planner setting is touched.
 
+Results are stories, not articles: the reports of one story group count once and
+appear once, by their newest match (the group comes from one primary-key lookup per
+match in the window, so windows are still sized in matches).
+
 When the window held everything, the count is exact; otherwise it is extrapolated from
 the window ("about 12,000 results"). For relevance, the ``RANKED_CANDIDATES`` newest
 matches are ranked by ``ts_rank`` (title weight A over body B) and shown first; later
@@ -108,18 +112,25 @@ def _span(filters) -> _Span | None:
 
 
 def candidate_sql(*, websearch: str, filters, bound: datetime | None, limit: int):
-    """The query for the ``limit`` newest matches at or after ``bound`` (None: all),
-    with the number of matches in that window on every row. Public for the plan tests."""
+    """The query for the ``limit`` newest stories matching at or after ``bound`` (None:
+    all), each by its newest match, with the number of stories matching in that window
+    on every row. Public for the plan tests."""
     where, params = _conditions(filters)
     window = ""
     if bound is not None:
         window = " AND s.published_at >= %s"
         params.append(bound)
+    # One row per story: each match's story group (an index lookup by id, the only read
+    # of the wide table), the newest match of each group kept, stories counted.
     sql = (
-        "SELECT s.article_id, s.published_at, count(*) OVER () "  # noqa: S608
+        "SELECT m.article_id, m.published_at, count(*) OVER () FROM ("  # noqa: S608
+        "SELECT DISTINCT ON (w.story) w.article_id, w.published_at FROM ("
+        "SELECT s.article_id, s.published_at, coalesce((SELECT a.group_id "
+        "FROM articles_article a WHERE a.id = s.article_id), -s.article_id) AS story "
         "FROM articles_articlesearch s "
-        f"WHERE s.vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) AND {where}{window} "
-        "ORDER BY s.published_at DESC, s.article_id DESC LIMIT %s"
+        f"WHERE s.vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) AND {where}{window}"
+        ") w ORDER BY w.story, w.published_at DESC, w.article_id DESC"
+        ") m ORDER BY m.published_at DESC, m.article_id DESC LIMIT %s"
     )
     return sql, [websearch, *params, limit]
 

@@ -10,7 +10,8 @@ private-use characters as PostgreSQL's, so they are escaped and highlighted the 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import Coalesce
 
 from articles.models import Article
 from articles.search_index import FTS_TABLE, sqlite_fts_table_exists
@@ -36,8 +37,37 @@ def _matching(articles: QuerySet[Article], expression: str) -> QuerySet[Article]
 
 
 def count(articles: QuerySet[Article], expression: str) -> int:
-    """How many of ``articles`` match (exact: FTS5 answers from its index)."""
-    return _matching(articles, expression).order_by().count()
+    """How many stories among ``articles`` match (exact: FTS5 answers from its index):
+    a story group counts once, each ungrouped article once."""
+    story = Coalesce(F("group_id"), F("id") * -1)
+    matching = _matching(articles, expression).order_by()
+    return matching.aggregate(stories=Count(story, distinct=True))["stories"]
+
+
+def page_ids(
+    articles: QuerySet[Article], expression: str, *, sort: str, offset: int, limit: int
+) -> list[int]:
+    """One page of matching stories in the order shown: each story group by its best
+    match (best ranked, or newest), at that match's place. One pass over the matches."""
+    inner, params = articles.order_by().values("id").query.sql_with_params()
+    # bm25() works only in the query that does the MATCH, not inside a window: the
+    # matches are materialised with their rank first, then each story's best one kept.
+    ranking = sort == "relevance"
+    order = "h.published_at DESC, h.id DESC"
+    order = f"h.fts_rank, {order}" if ranking else order
+    sql = (
+        "WITH hits AS MATERIALIZED ("  # noqa: S608 - constant names; values are parameters
+        f"SELECT a.id, a.published_at, a.group_id, bm25({FTS_TABLE}, %s, %s) AS fts_rank "
+        f"FROM articles_article a JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = a.id "
+        f"WHERE {FTS_TABLE} MATCH %s AND a.id IN ({inner})) "
+        "SELECT m.id FROM (SELECT h.id, h.published_at, h.fts_rank, row_number() OVER ("
+        f"PARTITION BY coalesce(h.group_id, -h.id) ORDER BY {order}) AS story_place "
+        f"FROM hits h) m WHERE m.story_place = 1 ORDER BY {order.replace('h.', 'm.')} "
+        "LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [TITLE_WEIGHT, BODY_WEIGHT, expression, *params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def page_rows(

@@ -131,7 +131,8 @@ def search(request: HttpRequest) -> HttpResponse:
             page_number=request.GET.get("page"),
             per_page=SEARCH_RESULTS_PER_PAGE,
         )
-        # One story group once, with its other outlets as "also reported by".
+        # The database backends folded story groups in the search itself; an outside
+        # engine's page is folded here. Either way the other outlets come along.
         articles = reader_queries.fold_story_groups(list(page))
         results = [(article, snippet_for(article, query=query)) for article in articles]
     return render(
