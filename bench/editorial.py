@@ -257,7 +257,10 @@ def measure_compile(client, issue, runs: int) -> None:
 
     def reorder(n: int):
         ids = radar[n % 2 :] + radar[: n % 2]
-        return url("compile_reorder"), {"section": "radar", "items": ",".join(map(str, ids))}
+        # Based on the order version stored now, as the screen's last answer said.
+        version = Issue.objects.values_list("order_version", flat=True).get(pk=issue.pk)
+        data = {"section": "radar", "items": ",".join(map(str, ids)), "order_version": version}
+        return url("compile_reorder"), data
 
     report("update: reorder Radar", *measure_posts(client, reorder, runs), limit=0.05)
 

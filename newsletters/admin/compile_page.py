@@ -170,14 +170,15 @@ class CompilePageMixin(CompileBaseMixin):
             ]
         return TemplateResponse(request, "admin/newsletters/issue/compile/page.html", context)
 
-    def _pool_context(self, request: HttpRequest, issue: Issue) -> dict:
+    def _pool_context(self, request: HttpRequest, issue: Issue, *, choices: bool = True) -> dict:
+        """The pool pane's page of stories (and, for the whole page, the filters' choices)."""
         topic_id = int_or_none(request.GET.get("topic"))
         source_id = int_or_none(request.GET.get("source"))
         text = request.GET.get("q", "")[:200]
         filters = {
             key: request.GET[key] for key in ("q", "topic", "source") if request.GET.get(key)
         }
-        return {
+        context = {
             "pool": candidate_pool(
                 issue=issue,
                 topic_id=topic_id,
@@ -192,9 +193,11 @@ class CompilePageMixin(CompileBaseMixin):
             ),
             "pool_filters": {"q": text, "topic": topic_id, "source": source_id},
             "pool_filter_query": urlencode(filters),
-            "pool_topics": list(Topic.objects.only("id", "name")),
-            "pool_sources": list(Source.objects.only("id", "name").order_by("name")),
         }
+        if choices:
+            context["pool_topics"] = list(Topic.objects.only("id", "name"))
+            context["pool_sources"] = list(Source.objects.only("id", "name").order_by("name"))
+        return context
 
     def compile_pool_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The pool pane alone, for a filter change or another page of it."""
@@ -206,7 +209,8 @@ class CompilePageMixin(CompileBaseMixin):
             "issue": issue,
             "compile_base": self.compile_url(issue),
             "editable": True,
-            **self._pool_context(request, issue),
+            # The filters are outside the swapped fragment: their choices are not needed.
+            **self._pool_context(request, issue, choices=False),
         }
         return self._fragment(request, "pool.html", context)
 
@@ -224,6 +228,7 @@ class CompilePageMixin(CompileBaseMixin):
             values.pop("period_start", None)
             values.pop("period_end", None)
         based_on = int_or_none(request.POST.get("version")) or 0
+        period_before = (issue.period_start, issue.period_end)
         context = {"issue": issue, "target": "issue", "mine": values}
         saved = self._saved_or_refused(
             request,
@@ -236,7 +241,10 @@ class CompilePageMixin(CompileBaseMixin):
         )
         if isinstance(saved, HttpResponse):
             return saved
-        context.update(issue=saved, warnings=period_warnings(issue=saved))
+        context["issue"] = saved
+        if (saved.period_start, saved.period_end) != period_before:
+            # Only a new period can change what it overlaps: the warnings are redrawn.
+            context["warnings"] = period_warnings(issue=saved)
         return self._fragment(request, "save_state.html", context)
 
     def compile_letter_preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -104,16 +104,23 @@ def save_issue_fields(
     end = parsed.get("period_end", issue.period_end)
     if end < start:
         raise EditRefused("The period cannot end before it starts.")
+    now = timezone.now()
     with transaction.atomic():
         updated = Issue.objects.filter(pk=issue.pk, version=based_on).update(
-            **text_values, **parsed, version=F("version") + 1, updated_at=timezone.now()
+            **text_values, **parsed, version=F("version") + 1, updated_at=now
         )
         if not updated:
             current = Issue.objects.get(pk=issue.pk)
             raise _stale(current, {**text_values, **dates}, issue_id=issue.pk)
-        issue.refresh_from_db()
+        # The row is what was based on plus these values: no need to read it back.
+        _apply(issue, {**text_values, **parsed, "version": based_on + 1, "updated_at": now})
         record_revision(issue=issue, user=user, summary=_summary(values))
     return issue
+
+
+def _apply(instance: Issue | IssueItem, values: dict) -> None:
+    for name, value in values.items():
+        setattr(instance, name, value)
 
 
 def save_item_fields(
@@ -135,16 +142,20 @@ def save_item_fields(
     _check_lengths(values, ITEM_FIELDS)
     if "headline" in values and not values["headline"].strip():
         raise EditRefused("An item needs a headline.")
+    now = timezone.now()
     with transaction.atomic():
         updated = IssueItem.objects.filter(pk=item.pk, version=based_on).update(
-            **values, edited_by_editor=True, version=F("version") + 1, updated_at=timezone.now()
+            **values, edited_by_editor=True, version=F("version") + 1, updated_at=now
         )
         if not updated:
             current = IssueItem.objects.filter(pk=item.pk).first()
             if current is None:
                 raise EditRefused("This item was removed by another editor.")
             raise _stale(current, values, issue_id=item.issue_id)
-        item.refresh_from_db()
+        # As for the issue: the stored row is known without reading it back.
+        _apply(
+            item, {**values, "edited_by_editor": True, "version": based_on + 1, "updated_at": now}
+        )
         summary = f"“{item.headline}”: {_summary(values)}"
         record_revision(issue=item.issue, user=user, summary=summary)
     return item
@@ -268,5 +279,6 @@ def remove_item(*, item: IssueItem, user: User | None) -> None:
         raise EditRefused(f"Issue #{item.issue.number} no longer takes changes to its items.")
     issue = item.issue
     headline = item.headline
-    item.delete()
-    record_revision(issue=issue, user=user, summary=f"removed “{headline}”")
+    with transaction.atomic():  # no removal without its revision (restore brings it back)
+        item.delete()
+        record_revision(issue=issue, user=user, summary=f"removed “{headline}”")

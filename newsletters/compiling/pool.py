@@ -7,14 +7,26 @@ says how many outlets carried the story.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.search import SearchQuery
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 
-from articles.models import Article, ArticleQuerySet
+from articles.models import (
+    Article,
+    ArticleQuerySet,
+    ArticleSearch,
+    ArticleTopic,
+    Source,
+    period_bounds,
+)
+from articles.search_index import SEARCH_CONFIG
 from newsletters.models import Issue
 
+_WORD = re.compile(r"[^\W_]+")
 # Fifty stories is a week's worth of one busy topic on a page that still loads fast.
 POOL_PAGE_SIZE = 50
 
@@ -48,6 +60,50 @@ def pool_articles(*, issue: Issue) -> ArticleQuerySet:
     return Article.objects.in_period(issue.period_start, issue.period_end).unused()
 
 
+def _body_words(text: str, period: tuple | None) -> Q | None:
+    """Words of ``text`` in an article's body. On PostgreSQL through the search index
+    (``ArticleSearch``, kept by triggers): each word is a prefix, so a half-typed word
+    matches, and no body is read; elsewhere a plain substring test."""
+    if connection.vendor != "postgresql":
+        return Q(body_text__icontains=text)
+    words = _WORD.findall(text.lower())
+    if not words:
+        return None
+    query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw",
+                        config=SEARCH_CONFIG)  # fmt: skip
+    rows = ArticleSearch.objects.filter(vector=query)
+    if period is not None:  # the index is over (published_at, vector): one scan for both
+        rows = rows.filter(published_at__gte=period[0], published_at__lt=period[1])
+    return Q(pk__in=rows.values("article_id"))
+
+
+def pool_match(
+    *,
+    topic_id: int | None = None,
+    source_id: int | None = None,
+    text: str = "",
+    period: tuple | None = None,
+) -> Q | None:
+    """The condition for a topic, a source and words in the title, body or outlet (None
+    when nothing is asked): a topic through ``EXISTS``, so no article row is repeated.
+    ``period`` (``period_bounds``) narrows the body search to the issue's dates."""
+    condition = Q()
+    if topic_id:
+        condition &= Q(
+            Exists(ArticleTopic.objects.filter(article_id=OuterRef("pk"), topic_id=topic_id))
+        )
+    if source_id:
+        condition &= Q(source_id=source_id)
+    text = text.strip()
+    if text:
+        # The outlet through a subquery on the few sources, not a join of every row.
+        outlets = Source.objects.filter(name__icontains=text).values("id")
+        words = Q(title__icontains=text) | Q(source_id__in=outlets)
+        body = _body_words(text, period)
+        condition &= words | body if body is not None else words
+    return condition or None
+
+
 def filter_pool(
     articles: ArticleQuerySet,
     *,
@@ -56,18 +112,8 @@ def filter_pool(
     text: str = "",
 ) -> ArticleQuerySet:
     """Narrow ``articles`` to a topic, a source and words in the title, body or outlet."""
-    if topic_id:
-        articles = articles.filter(topics__id=topic_id)
-    if source_id:
-        articles = articles.filter(source_id=source_id)
-    text = text.strip()
-    if text:
-        articles = articles.filter(
-            Q(title__icontains=text)
-            | Q(body_text__icontains=text)
-            | Q(source__name__icontains=text)
-        )
-    return articles
+    condition = pool_match(topic_id=topic_id, source_id=source_id, text=text)
+    return articles if condition is None else articles.filter(condition)
 
 
 def candidate_pool(
@@ -90,30 +136,36 @@ def candidate_pool(
     is an article another issue uses.
     ``include_used=True`` keeps both, marked (``in_this_issue``, ``used_in``) and not
     ``addable``, so an editor sees what is taken and where. A fixed number of
-    queries whatever the pool's size (four, five with filters). ``with_others=False``
+    queries whatever the pool's size (three, filtered or not). ``with_others=False``
     loads only the shown articles (``other_articles`` stays empty; ``outlet_count``
     is still right).
     """
-    period = Article.objects.in_period(issue.period_start, issue.period_end)
-    # One row per article and issue using it (none: the article is free).
-    rows: list[tuple[int, int | None, int, int | None, int | None]] = list(
+    bounds = period_bounds(issue.period_start, issue.period_end)
+    period = Article.objects.filter(published_at__gte=bounds[0], published_at__lt=bounds[1])
+    condition = pool_match(topic_id=topic_id, source_id=source_id, text=text, period=bounds)
+    # One row per article and issue using it (none: the article is free), with whether
+    # it matches the filters: the whole period in one scan.
+    period = period.annotate(
+        matches=Value(True) if condition is None else ExpressionWrapper(condition, BooleanField())
+    )
+    rows: list[tuple[int, int | None, int, int | None, int | None, bool]] = list(
         period.order_by("-published_at", "-id").values_list(
-            "id", "group_id", "source_id", "issue_items__issue_id", "issue_items__issue__number"
+            "id",
+            "group_id",
+            "source_id",
+            "issue_items__issue_id",
+            "issue_items__issue__number",
+            "matches",
         )
     )
-    filtered = bool(topic_id or source_id or text.strip())
     matching: set[int] | None = None
-    if filtered:
-        matching = set(
-            filter_pool(period, topic_id=topic_id, source_id=source_id, text=text)
-            .values_list("id", flat=True)
-            .distinct()
-        )
+    if condition is not None:
+        matching = {row[0] for row in rows if row[5]}
 
     used_by: dict[int, set[int]] = {}  # article -> numbers of the issues using it
     here_groups: set[int] = set()
     here_articles: set[int] = set()
-    for article_id, group_id, _source, issue_id, number in rows:
+    for article_id, group_id, _source, issue_id, number, _match in rows:
         if issue_id is not None:
             used_by.setdefault(article_id, set()).add(number)
             if issue_id == issue.pk:
@@ -125,7 +177,7 @@ def candidate_pool(
     outlets: dict[tuple[str, int], set[int]] = {}
     shown: dict[tuple[str, int], int] = {}  # story key -> the article shown, in pool order
     fallback: dict[tuple[str, int], int] = {}  # ... when every matching one is used
-    for article_id, group_id, source_id_, _issue, _number in rows:
+    for article_id, group_id, source_id_, _issue, _number, _match in rows:
         if not include_used and (group_id in here_groups or article_id in used_by):
             continue
         key = ("group", group_id) if group_id else ("article", article_id)

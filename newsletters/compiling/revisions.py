@@ -69,7 +69,8 @@ def record_revision(
     when given, are all the issue's items as they now are (saves a query)."""
     snapshot = issue_snapshot(issue, items)
     summary = summary[:300]
-    last = issue.revisions.only("saved_by_id", "saved_at", "summary").first()
+    # issue_id too: the related manager reads it, and a deferred one costs a query.
+    last = issue.revisions.only("issue_id", "saved_by_id", "saved_at", "summary").first()
     recent = timezone.now() - timedelta(seconds=COALESCE_SECONDS)
     if (
         last is not None

@@ -191,21 +191,3 @@ def test_item_of_another_issue_is_not_found(editor_client):
         url(issue, "compile_item_save", other.pk), {"version": "1", "blurb": "x"}, **HTMX
     )
     assert response.status_code == 404
-
-
-def test_item_updates_have_fixed_query_counts(editor_client, django_assert_max_num_queries):
-    issue = week_issue()
-    items = [IssueItemFactory(issue=issue, section="radar", order=n) for n in range(10)]
-    article = ArticleFactory()
-    editor_client.get(url(issue, "compile"))  # the session and the user are warm
-    ids = ",".join(str(item.pk) for item in reversed(items))
-    with django_assert_max_num_queries(12):
-        editor_client.post(
-            url(issue, "compile_reorder"),
-            {"section": "radar", "items": ids, "order_version": "1"},
-            **HTMX,
-        )
-    with django_assert_max_num_queries(12):
-        editor_client.post(url(issue, "compile_add"), {"article": article.pk}, **HTMX)
-    with django_assert_max_num_queries(12):
-        editor_client.post(url(issue, "compile_remove", items[0].pk), **HTMX)

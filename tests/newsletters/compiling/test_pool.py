@@ -213,3 +213,19 @@ def test_a_story_with_a_free_article_left_is_addable_and_says_where_the_other_is
     (story,) = candidate_pool(issue=issue(number=302), include_used=True).stories
 
     assert (story.article.title, story.addable, story.used_in) == ("Free version", True, [301])
+
+
+def test_words_of_the_body_match_even_half_typed():
+    ArticleFactory(
+        title="Court rules", body_text="The data protection authority fined a platform.",
+        published_at=at(20),
+    )  # fmt: skip
+    ArticleFactory(title="Chips", body_text="Subsidies for factories.", published_at=at(21))
+    this_issue = issue()
+
+    # On PostgreSQL through the search index (words as prefixes), elsewhere as text.
+    assert shown_titles(candidate_pool(issue=this_issue, text="protection auth")) == [
+        "Court rules"
+    ]
+    assert shown_titles(candidate_pool(issue=this_issue, text="subsid")) == ["Chips"]
+    assert shown_titles(candidate_pool(issue=this_issue, text="%")) == []
