@@ -156,7 +156,7 @@ try:
             "default": {
                 # Files under var/cache/, shared by the web process and the worker on this
                 # machine: a story the worker stores clears the pages the web process cached.
-                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "BACKEND": "digest.core.cache_backends.FileBasedCache",  # atomic add
                 "LOCATION": str(VAR_DIR / "cache"),
                 "TIMEOUT": 300,
                 "OPTIONS": {"MAX_ENTRIES": 5000},

@@ -169,7 +169,7 @@ def test_no_variables_means_debug_sqlite_and_a_filesystem_broker():
         "False",
         "digest.core.mailbox.EmailBackend",
         "filesystem://localhost/",
-        "django.core.cache.backends.filebased.FileBasedCache",
+        "digest.core.cache_backends.FileBasedCache",
     ]
 
 

@@ -54,7 +54,7 @@ def test_embedded_default_refuses_a_replay_from_another_process(tmp_path):
     replay = offer(timestamp, DIGEST_VAR_DIR=str(tmp_path))
     fresh = offer(str(int(timestamp) + 1), DIGEST_VAR_DIR=str(tmp_path))
 
-    assert first == ["accepted", "django.core.cache.backends.filebased.FileBasedCache"]
+    assert first == ["accepted", "digest.core.cache_backends.FileBasedCache"]
     assert replay[0] == "replayed"
     assert fresh[0] == "accepted"
     assert any((tmp_path / "cache").iterdir())
