@@ -61,6 +61,12 @@ def _check_lengths(values: dict[str, str], limits: dict[str, int | None]) -> Non
             )
 
 
+def _lines(value: str) -> str:
+    """A browser posts a form's line breaks as CRLF, a script's as LF: stored as LF, so
+    the same text saved either way is the same text (and no conflict)."""
+    return value.replace("\r\n", "\n")
+
+
 def _check_editable(issue: Issue) -> None:
     if issue.status == Issue.Status.SENDING:
         raise EditRefused(f"Issue #{issue.number} is being sent: it cannot change now.")
@@ -86,7 +92,7 @@ def save_issue_fields(
     one of these fields, ``EditRefused`` for a value that does not fit.
     """
     _check_editable(issue)
-    text_values = {k: v for k, v in values.items() if k in ISSUE_FIELDS}
+    text_values = {k: _lines(v) for k, v in values.items() if k in ISSUE_FIELDS}
     dates = {k: v for k, v in values.items() if k in ISSUE_DATE_FIELDS}
     unknown = set(values) - set(text_values) - set(dates)
     if unknown:
@@ -139,6 +145,7 @@ def save_item_fields(
     unknown = set(values) - set(ITEM_FIELDS)
     if unknown:
         raise EditRefused(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    values = {name: _lines(value) for name, value in values.items()}
     _check_lengths(values, ITEM_FIELDS)
     if "headline" in values and not values["headline"].strip():
         raise EditRefused("An item needs a headline.")

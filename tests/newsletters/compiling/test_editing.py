@@ -127,3 +127,14 @@ def test_remove_item_keeps_a_revision(ana):
     remove_item(item=item, user=ana)
     assert not issue.items.exists()
     assert issue.revisions.first().summary == "removed “Gone soon”"
+
+
+def test_form_line_breaks_are_stored_as_the_script_sends_them(ana):
+    issue = IssueFactory(letter="")
+    save_issue_fields(
+        issue=issue, based_on=1, values={"letter": "Dear readers,\r\n\r\nHi."}, user=ana
+    )
+    item = IssueItemFactory(blurb="")
+    save_item_fields(item=item, based_on=1, values={"blurb": "One.\r\nTwo."}, user=ana)
+    assert Issue.objects.get(pk=issue.pk).letter == "Dear readers,\n\nHi."
+    assert IssueItem.objects.get(pk=item.pk).blurb == "One.\nTwo."
