@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -244,13 +244,35 @@ def reorder_section(
             if item.order != position or item.section != section:
                 item.order, item.section = position, section
                 changed.append(item)
-        IssueItem.objects.bulk_update(changed, ["order", "section"])
+        _place(changed, section)
         issue.order_version = based_on + 1
         label = IssueItem.Section(section).label
         record_revision(
             issue=issue, user=user, summary=f"reordered {label}", items=list(items.values())
         )
     return issue.order_version
+
+
+def _place(items: list[IssueItem], section: str) -> None:
+    """Store ``items``' new ``order`` in ``section`` with one ``UPDATE … CASE id``.
+
+    ``bulk_update`` writes the same statement but builds one ORM filter per item and
+    field, which cost more than the reorder's database work (profiled: most of a
+    request); this SQL is plain and the same on PostgreSQL and SQLite.
+    """
+    if not items:
+        return
+    quote = connection.ops.quote_name
+    cases = " ".join("WHEN %s THEN %s" for _ in items)
+    marks = ", ".join("%s" for _ in items)
+    sql = (
+        # Names are the model's own, quoted; every value is a parameter.
+        f"UPDATE {quote(IssueItem._meta.db_table)} SET {quote('order')} = CASE {quote('id')} "  # noqa: S608
+        f"{cases} END, {quote('section')} = %s WHERE {quote('id')} IN ({marks})"
+    )
+    params = [value for item in items for value in (item.pk, item.order)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, section, *(item.pk for item in items)])
 
 
 def move_item(

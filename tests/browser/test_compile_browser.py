@@ -185,7 +185,7 @@ def test_an_editors_week_on_the_compile_screen(
         SubscriberFactory(active=True)
 
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     problems = watch_policy(context)
     page = log_in(context, live_server.url, "editor", "/admin/newsletters/issue/add/")
 
@@ -277,7 +277,7 @@ def test_an_editors_week_on_the_compile_screen(
 
     # Two editors on one item: Ana saves first; Eve's next save is refused, both shown.
     ana_context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    ana_context.set_default_timeout(15_000)
+    ana_context.set_default_timeout(30_000)
     ana_problems = watch_policy(ana_context)
     compile_path = f"/admin/newsletters/issue/{issue.pk}/compile/"
     ana = log_in(ana_context, live_server.url, "ana", compile_path)
