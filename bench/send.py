@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
 
 
-def run_sink(port: int, ready, counter, delay: float = 0.0) -> None:
+def run_sink(port: int, ready, counter, delay: float = 0.0, in_flight=None) -> None:
     """An SMTP server that accepts and counts messages, keeping none of them; with
     ``delay`` it waits that long before answering each message (a relay's latency),
-    serving every connection at once meanwhile."""
+    serving every connection at once meanwhile, and records in ``in_flight`` (now, most)
+    how many messages it was waiting on at once."""
     import asyncio
     import logging
 
@@ -47,7 +48,14 @@ def run_sink(port: int, ready, counter, delay: float = 0.0) -> None:
     class Counting:
         async def handle_DATA(self, server, session, envelope):
             if delay:
+                if in_flight is not None:
+                    with in_flight.get_lock():
+                        in_flight[0] += 1
+                        in_flight[1] = max(in_flight[1], in_flight[0])
                 await asyncio.sleep(delay)
+                if in_flight is not None:
+                    with in_flight.get_lock():
+                        in_flight[0] -= 1
             with counter.get_lock():
                 counter.value += 1
             return "250 OK"
@@ -90,9 +98,10 @@ def main() -> None:
     ready.wait(10)
     slow_port = free_port()
     slow_ready = multiprocessing.Event()
+    in_flight = multiprocessing.Array("i", 2)
     slow_sink = multiprocessing.Process(
         target=run_sink,
-        args=(slow_port, slow_ready, counter, args.latency_ms / 1000),
+        args=(slow_port, slow_ready, counter, args.latency_ms / 1000, in_flight),
         daemon=True,
     )
     slow_sink.start()
@@ -240,18 +249,23 @@ def main() -> None:
         settings.EMAIL_PORT = slow_port
         restrict_audience(latency_n)
         slow_pipeline = pipeline(latency_n)
+        most_at_once = in_flight[1]
         slow_plain = plain_loop(latency_n, port=slow_port)
         print(
             f"relay with {args.latency_ms:.0f} ms per message, {latency_n} messages: pipeline "
             f"with {args.connections} connections {latency_n / slow_pipeline:.0f} msg/s, "
             f"plain loop (one connection) {latency_n / slow_plain:.0f} msg/s, "
-            f"ratio {slow_plain / slow_pipeline:.1f}x"
+            f"ratio {slow_plain / slow_pipeline:.1f}x; the pipeline had up to {most_at_once} "
+            "messages waiting at the sink at once"
         )
         print(
             f"load:        {os.getloadavg()[0]:.1f} (1-minute load average on "
             f"{os.cpu_count()} CPUs)"
         )
     finally:
+        from newsletters.sending.lanes import close_lanes
+
+        close_lanes()  # their database connections, before the database is dropped
         connection.creation.destroy_test_db(old_name, verbosity=0)
         sink.terminate()
         slow_sink.terminate()

@@ -51,9 +51,8 @@ def _key(secret_key: str) -> bytes:
 
 
 def _mac(delivery_id: int, link_id: int) -> str:
-    digest = hmac.new(
-        _key(settings.SECRET_KEY), f"{delivery_id}.{link_id}".encode(), hashlib.sha256
-    ).digest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times faster than hmac.new() per link.
+    digest = hmac.digest(_key(settings.SECRET_KEY), f"{delivery_id}.{link_id}".encode(), "sha256")
     return base64.urlsafe_b64encode(digest[:MAC_BYTES]).decode().rstrip("=")
 
 

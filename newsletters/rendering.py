@@ -302,7 +302,7 @@ def _link_values(links: dict[str, str], delivery_id: int | None) -> dict[str, st
     }
 
 
-def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
+def fill_parts(parts: tuple[str, ...], values: dict[str, str]) -> str:
     filled = list(parts)
     for index in range(1, len(filled), 2):
         filled[index] = values[filled[index]]
@@ -377,11 +377,18 @@ def personalise(
 ) -> PersonalMessage:
     """``rendered`` with ``subscriber``'s own links filled in (see ``personal_values``)."""
     values = personal_values(rendered=rendered, subscriber=subscriber, delivery_id=delivery_id)
+    return filled_message(rendered=rendered, subscriber=subscriber, values=values)
+
+
+def filled_message(
+    *, rendered: RenderedIssue, subscriber: Subscriber, values: PersonalValues
+) -> PersonalMessage:
+    """``rendered`` with ``values`` (``subscriber``'s, from ``personal_values``) filled in."""
     return PersonalMessage(
         to=subscriber.email,
         subject=rendered.subject,
-        html=_fill(rendered.html_parts, values.html),
-        text=_fill(rendered.text_parts, values.text),
+        html=fill_parts(rendered.html_parts, values.html),
+        text=fill_parts(rendered.text_parts, values.text),
         headers=values.headers,
         unsubscribe_url=values.unsubscribe_url,
         preferences_url=values.preferences_url,

@@ -59,6 +59,16 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _close_lanes():
+    """Sending lanes keep their threads and database connections between batches; a
+    test's must be closed before its database is flushed or dropped."""
+    yield
+    from newsletters.sending.lanes import close_lanes
+
+    close_lanes()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(_test_settings):
     # After _test_settings, so the cache cleared is the one the test uses.
     from django.core.cache import cache

@@ -11,10 +11,10 @@ sends); once a dead worker's lease runs out, ``requeue_stale_deliveries`` takes 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import make_msgid
@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.rendering import personalise
+from newsletters.rendering import filled_message, personal_values
 from newsletters.sending.claims import (
     mark_sent_and_claim,
     relax_commits,
@@ -40,8 +40,10 @@ from newsletters.sending.deliveries import (
     release_claim,
 )
 from newsletters.sending.esp_batch import batch_merge_fields, send_esp_batch
+from newsletters.sending.lanes import run_in_lanes
 from newsletters.sending.leases import renew_every, take_lease, worker_name
 from newsletters.sending.mime import (
+    NewsletterSMTPBackend,
     build_email,
     message_id_domain,
     newsletter_connection,
@@ -50,6 +52,7 @@ from newsletters.sending.mime import (
 )
 from newsletters.sending.relay import pause_send, relay_wait, resume_send
 from newsletters.sending.smtp_errors import classify_smtp_error
+from newsletters.sending.spliced import spliced_message
 from newsletters.subscribers.services import record_permanent_failure
 
 logger = logging.getLogger(__name__)
@@ -164,6 +167,8 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         result.paused = True
         return result
     topics = _topic_ids_by_subscriber([d.subscriber_id for d in deliveries])
+    # The batch's lease, in this process's name (each lane renews its own share).
+    take_lease([d.pk for d in deliveries], owner=worker_name())
     fields = batch_merge_fields()
     if fields is not None:
         # An ESP that merges per-recipient data: one API call for the batch.
@@ -178,12 +183,12 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     # Several SMTP connections at once, one thread each: a relay with real latency per
     # message is then kept busy. Every lane claims and marks its own deliveries.
     chunks = [deliveries[i::lanes] for i in range(lanes)]
-    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="smtp-lane") as pool:
-        futures = [
-            pool.submit(_lane_in_thread, issue=issue, deliveries=chunk, topics=topics)
+    parts = run_in_lanes(
+        [
+            functools.partial(_lane_result, issue=issue, deliveries=chunk, topics=topics)
             for chunk in chunks
         ]
-        parts = [future.result() for future in futures]
+    )
     for part in parts:
         result.merge(part)
     return result
@@ -199,12 +204,9 @@ def _lane_count(deliveries: int) -> int:
     return lanes
 
 
-def _lane_in_thread(*, issue: Issue, deliveries: list[Delivery], topics) -> BatchResult:
+def _lane_result(*, issue: Issue, deliveries: list[Delivery], topics) -> BatchResult:
     result = BatchResult()
-    try:
-        _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
-    finally:
-        db_connection.close()  # this thread's own connection
+    _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
     return result
 
 
@@ -219,8 +221,7 @@ def _send_lane(
     issue_id = issue.pk
     owner = worker_name()
     batch_ids = [d.pk for d in deliveries]
-    take_lease(batch_ids, owner=owner)
-    renew_at = time.monotonic() + renew_every()
+    renew_at = time.monotonic() + renew_every()  # send_batch took the lease
     connection = newsletter_connection()
     try:
         connection.open()
@@ -231,6 +232,8 @@ def _send_lane(
     # next claim, or at the end): moments after its message, so a crash in between
     # leaves at most that one message to go twice.
     unmarked: tuple[int, str] | None = None
+    # Over SMTP, messages are spliced from one serialised copy per rendered issue.
+    splice = isinstance(connection, NewsletterSMTPBackend)
     relaxed = relax_commits()
     try:
         for index, delivery in enumerate(deliveries):
@@ -249,15 +252,24 @@ def _send_lane(
             # recorded: if that copy did leave, clients that collapse messages with
             # the same Message-ID (Gmail among them) show the resend as one message.
             message_id = delivery.message_id or make_msgid(domain=message_id_domain())
-            try:
-                email = build_email(
-                    message=personalise(
-                        rendered=rendered, subscriber=subscriber, delivery_id=delivery.pk
-                    ),
-                    message_id=message_id,
-                    connection=connection,
+            values = personal_values(
+                rendered=rendered, subscriber=subscriber, delivery_id=delivery.pk
+            )
+            raw = email = None
+            if splice:
+                raw = spliced_message(
+                    rendered=rendered, values=values, to=subscriber.email, message_id=message_id
                 )
-                email.message()  # refuses what no server should get (e.g. a header break)
+            try:
+                if raw is None:
+                    email = build_email(
+                        message=filled_message(
+                            rendered=rendered, subscriber=subscriber, values=values
+                        ),
+                        message_id=message_id,
+                        connection=connection,
+                    )
+                    email.message()  # refuses what no server should get (a header break)
             except (ValueError, BadHeaderError) as error:
                 # This recipient's message cannot be built (a bad address stored by
                 # hand, say): fail it rather than the whole batch, again and again.
@@ -278,7 +290,10 @@ def _send_lane(
                 continue
             _pacer.wait()
             try:
-                connection.send_messages([email])
+                if raw is not None:
+                    connection.send_raw(recipient=subscriber.email, data=raw)
+                else:
+                    connection.send_messages([email])
             except Exception as error:  # sorted by classify_smtp_error below
                 failure = classify_smtp_error(error)
                 text = f"{type(error).__name__}: {error}"

@@ -36,7 +36,6 @@ from newsletters.models import Delivery, Issue
 from newsletters.rendering import RenderedIssue, personal_values
 from newsletters.sending.claims import claim_many, store_sent_many
 from newsletters.sending.deliveries import defer_delivery, mark_failed, release_claims
-from newsletters.sending.leases import take_lease, worker_name
 from newsletters.sending.mime import newsletter_connection, rendered_issue, unsendable_reason
 from newsletters.sending.smtp_errors import classify_smtp_error
 from newsletters.subscribers.services import record_permanent_failure
@@ -82,10 +81,9 @@ def send_esp_batch(
     fields: MergeFields,
     pause: Callable[..., None],
 ) -> None:
-    """Send ``deliveries`` (due and pending) with one ESP call per topic selection,
+    """Send ``deliveries`` (due, pending, leased) with one ESP call per topic selection,
     updating ``result`` (a ``BatchResult``) as ``send_batch`` does; ``pause(result,
     issue_id=, ids=, error=)`` pauses the send for an API failure."""
-    take_lease([d.pk for d in deliveries], owner=worker_name())
     groups: dict[frozenset[int], list[Delivery]] = {}
     for delivery in deliveries:
         refusal = unsendable_reason(delivery.subscriber)

@@ -164,6 +164,14 @@ class NewsletterSMTPBackend(SMTPBackend):
             return False
         return True
 
+    def send_raw(self, *, recipient: str, data: bytes) -> None:
+        """Send ``data``, a serialised newsletter message, to ``recipient`` (a plain
+        address) over the open connection; raises what smtplib raises."""
+        if self.connection is None:
+            raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
+        with self._lock:
+            self.connection.sendmail(_encoded_from(settings.DEFAULT_FROM_EMAIL), [recipient], data)
+
 
 def newsletter_connection():
     """A connection from the configured email backend; Django's own SMTP backend is
