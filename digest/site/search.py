@@ -208,7 +208,8 @@ def _requested_page(page_number) -> int:
 
 
 def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20) -> Page:
-    """Return one page of published articles matching ``filters`` in the order asked for.
+    """Return one page of published stories matching ``filters`` in the order asked for
+    (a story group is one result, shown by its best match; the count is of stories).
 
     ``page_number`` may be anything a reader typed: missing or not a number gives the
     first page, past the end the last. Each result carries ``search_snippet_raw`` for
