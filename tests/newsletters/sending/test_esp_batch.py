@@ -1,7 +1,7 @@
 """Batch sending through an ESP's API (django-anymail): one call per batch with each
 recipient's merge data, per-recipient state as for SMTP.
 
-SendGrid's real anymail backend posts to a fake SendGrid API on 127.0.0.1; anymail's test
+The real anymail backends of SendGrid and Mailgun post to fake APIs on 127.0.0.1; anymail's test
 backend, told to report chosen per-recipient statuses, stands in for a provider that
 refuses single recipients of a batch call.
 """
@@ -9,8 +9,10 @@ refuses single recipients of a batch call.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
 
 import pytest
 from anymail.backends.test import EmailBackend as AnymailTestBackend
@@ -27,49 +29,88 @@ from tests.newsletters.sending.helpers import active, sending_issue_with
 pytestmark = pytest.mark.django_db
 
 
-class FakeSendGrid:
-    """SendGrid's v3 API on loopback: records each call, answers ``status``."""
+class FakeAPI:
+    """An ESP's send API on loopback: records each call, answers ``status``/``body``."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict]] = []
+    def __init__(self, *, body: bytes = b"") -> None:
+        self.calls: list[tuple[str, str, bytes]] = []  # path, content type, body
         self.status = 202
+        self.body = body
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers["Content-Length"])
-                fake.calls.append((self.path, json.loads(self.rfile.read(length))))
+                fake.calls.append(
+                    (self.path, self.headers["Content-Type"], self.rfile.read(length))
+                )
                 self.send_response(fake.status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(fake.body)))
                 self.end_headers()
+                self.wfile.write(fake.body)
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/v3/"
 
+    def json_calls(self) -> list[tuple[str, dict]]:
+        return [(path, json.loads(body)) for path, _, body in self.calls]
 
-@pytest.fixture
-def fake_sendgrid(settings, monkeypatch):
-    fake = FakeSendGrid()
-    fake.thread.start()
-    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
-    settings.ANYMAIL = {"SENDGRID_API_KEY": "test-key", "SENDGRID_API_URL": fake.url}
+    def form_calls(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each form-encoded call's fields, in order (a name may repeat)."""
+        return [
+            (path, parse_qsl(body.decode(), keep_blank_values=True))
+            for path, _, body in self.calls
+        ]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _sign_without_time(monkeypatch) -> None:
     # Links signed without the time, so the expected message can be built again here.
     monkeypatch.setattr(
         "newsletters.rendering.make_token",
         lambda *, subscriber, purpose: f"token-{subscriber.pk}-{purpose.value}",
     )
+
+
+@pytest.fixture
+def fake_sendgrid(settings, monkeypatch):
+    fake = FakeAPI()
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {"SENDGRID_API_KEY": "test-key", "SENDGRID_API_URL": fake.url}
+    _sign_without_time(monkeypatch)
     try:
         yield fake
     finally:
-        fake.server.shutdown()
-        fake.server.server_close()
+        fake.close()
+
+
+@pytest.fixture
+def fake_mailgun(settings, monkeypatch):
+    fake = FakeAPI(body=b'{"id": "<batch-1@mg.example.org>", "message": "Queued. Thank you."}')
+    fake.status = 200
+    settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    settings.ANYMAIL = {
+        "MAILGUN_API_KEY": "test-key",
+        "MAILGUN_API_URL": fake.url,
+        "MAILGUN_SENDER_DOMAIN": "mg.example.org",
+    }
+    _sign_without_time(monkeypatch)
+    try:
+        yield fake
+    finally:
+        fake.close()
 
 
 def merged(content: str, substitutions: dict[str, str]) -> str:
@@ -85,7 +126,7 @@ def test_sendgrid_batch_is_one_api_call_carrying_each_recipients_own_message(iss
     result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
 
     assert (result.sent, result.failed) == (5, 0)
-    [(path, body)] = fake_sendgrid.calls
+    [(path, body)] = fake_sendgrid.json_calls()
     assert path == "/v3/mail/send"
     content = {part["type"]: part["value"] for part in body["content"]}
     assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -111,6 +152,36 @@ def test_sendgrid_batch_is_one_api_call_carrying_each_recipients_own_message(iss
         assert delivery.status == Delivery.Status.SENT and delivery.attempts == 1
         # The provider's id for this recipient's message (what its webhooks report).
         assert delivery.message_id == personalization["custom_args"]["anymail_id"]
+
+
+def test_mailgun_batch_is_one_api_call_carrying_each_recipients_own_message(issue, fake_mailgun):
+    deliveries = sending_issue_with(active(4), issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed) == (4, 0)
+    [(path, fields)] = fake_mailgun.form_calls()
+    assert path == "/v3/mg.example.org/messages"
+    form = dict(fields)  # the last value of a repeated name
+    by_address = {d.subscriber.email: d for d in deliveries}
+    assert sorted(value for name, value in fields if name == "to") == sorted(by_address)
+    variables = json.loads(form["recipient-variables"])
+    rendered = rendered_issue(issue=issue, topic_ids=frozenset())
+    for address, delivery in by_address.items():
+        expected = personalise(
+            rendered=rendered, subscriber=delivery.subscriber, delivery_id=delivery.pk
+        )
+
+        def mailgun_merges(text: str, mine=variables[address]) -> str:
+            return re.sub(r"%recipient\.([^%]+)%", lambda m: mine[m.group(1)], text)
+
+        assert mailgun_merges(form["text"]) == expected.text
+        assert mailgun_merges(form["html"]) == expected.html
+        assert mailgun_merges(form["h:List-Unsubscribe"]) == expected.headers["List-Unsubscribe"]
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.SENT and delivery.attempts == 1
+        assert delivery.message_id == "<batch-1@mg.example.org>"
+    assert form["h:List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_topic_selections_in_a_batch_get_one_call_each(issue, fake_sendgrid):
