@@ -4,7 +4,8 @@ PostgreSQL: ``articles_articlesearch`` (the ``ArticleSearch`` model) holds one n
 per article (id, published_at, source_id, a weighted tsvector: title A, body B), written
 only by triggers on ``articles_article``, and its topics (``topic_ids``, by a trigger on
 ``articles_articletopic``), with one GIN index over (published_at, source_id, topic_ids,
-vector) (migration ``0010``), so candidate selection never reads article bodies.
+vector) (migration ``0010``), and its story (``story``: the story group, else minus the
+article's id; migration ``0013``), so candidate selection never reads article bodies.
 
 SQLite: ``articles_article_fts``, an FTS5 table over the article's title and text (external
 content: it stores only the index), stemmed by the porter tokenizer, kept in sync by
@@ -154,6 +155,64 @@ POSTGRES_FORWARD = [
       FROM articles_article AS NEW
     """,
     POSTGRES_GIN_INDEX,
+]
+
+# Each row's story (migration 0013): the article's story group, or minus its own id when
+# it has none, so search can fold the reports of one story without reading the wide
+# table. The sync function gains the column; a group change only moves the story.
+_STORY_OF_NEW = "coalesce(NEW.group_id, -NEW.id)"
+POSTGRES_STORY_FORWARD = [
+    "ALTER TABLE articles_articlesearch ADD COLUMN story bigint",
+    f"""
+    CREATE OR REPLACE FUNCTION articles_articlesearch_sync() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM articles_articlesearch WHERE article_id = OLD.id;
+            RETURN OLD;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
+                AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text THEN
+            UPDATE articles_articlesearch
+               SET published_at = NEW.published_at, source_id = NEW.source_id,
+                   story = {_STORY_OF_NEW}
+             WHERE article_id = NEW.id;
+            RETURN NEW;
+        END IF;
+        INSERT INTO articles_articlesearch (article_id, published_at, source_id, story, vector)
+        VALUES (NEW.id, NEW.published_at, NEW.source_id, {_STORY_OF_NEW}, {POSTGRES_VECTOR})
+        ON CONFLICT (article_id) DO UPDATE
+           SET published_at = EXCLUDED.published_at,
+               source_id = EXCLUDED.source_id,
+               story = EXCLUDED.story,
+               vector = EXCLUDED.vector;
+        RETURN NEW;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION articles_articlesearch_story_sync() RETURNS trigger AS $$
+    BEGIN
+        UPDATE articles_articlesearch SET story = {_STORY_OF_NEW} WHERE article_id = NEW.id;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER articles_articlesearch_story AFTER UPDATE OF group_id ON articles_article
+    FOR EACH ROW WHEN (OLD.group_id IS DISTINCT FROM NEW.group_id)
+    EXECUTE FUNCTION articles_articlesearch_story_sync()
+    """,
+    """
+    UPDATE articles_articlesearch s SET story = coalesce(a.group_id, -a.id)
+      FROM articles_article a WHERE a.id = s.article_id
+    """,
+]
+POSTGRES_STORY_BACKWARD = [
+    "DROP TRIGGER IF EXISTS articles_articlesearch_story ON articles_article",
+    "DROP FUNCTION IF EXISTS articles_articlesearch_story_sync()",
+    # The sync function as migration 0008 made it, without the column.
+    next(statement for statement in POSTGRES_FORWARD if "articlesearch_sync()" in statement),
+    "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS story",
 ]
 
 POSTGRES_BACKWARD = [

@@ -15,8 +15,8 @@ So a word found in half the archive reads a few thousand narrow rows, a rare wor
 few matches, and no planner setting is touched.
 
 Results are stories, not articles: the reports of one story group count once and
-appear once, by their newest match (the group comes from one primary-key lookup per
-match in the window, so windows are still sized in matches).
+appear once, by their newest match (the search row carries its story, so folding reads
+nothing more; windows are still sized in matches).
 
 When the window held everything, the count is exact; otherwise it is extrapolated from
 the window ("about 12,000 results"). For relevance, the ``RANKED_CANDIDATES`` newest
@@ -120,16 +120,14 @@ def candidate_sql(*, websearch: str, filters, bound: datetime | None, limit: int
     if bound is not None:
         window = " AND s.published_at >= %s"
         params.append(bound)
-    # One row per story: each match's story group (an index lookup by id, the only read
-    # of the wide table), the newest match of each group kept, stories counted.
+    # One row per story (the search row's own ``story``: no read of the wide table), the
+    # newest match of each story kept, stories counted.
     sql = (
         "SELECT m.article_id, m.published_at, count(*) OVER () FROM ("  # noqa: S608
-        "SELECT DISTINCT ON (w.story) w.article_id, w.published_at FROM ("
-        "SELECT s.article_id, s.published_at, coalesce((SELECT a.group_id "
-        "FROM articles_article a WHERE a.id = s.article_id), -s.article_id) AS story "
+        "SELECT DISTINCT ON (coalesce(s.story, -s.article_id)) s.article_id, s.published_at "
         "FROM articles_articlesearch s "
-        f"WHERE s.vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) AND {where}{window}"
-        ") w ORDER BY w.story, w.published_at DESC, w.article_id DESC"
+        f"WHERE s.vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) AND {where}{window} "
+        "ORDER BY coalesce(s.story, -s.article_id), s.published_at DESC, s.article_id DESC"
         ") m ORDER BY m.published_at DESC, m.article_id DESC LIMIT %s"
     )
     return sql, [websearch, *params, limit]
