@@ -15,6 +15,8 @@ import functools
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import make_msgid
@@ -234,6 +236,7 @@ def _send_lane(
     unmarked: tuple[int, str] | None = None
     # Over SMTP, messages are spliced from one serialised copy per rendered issue.
     splice = isinstance(connection, NewsletterSMTPBackend)
+    envelopes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-envelope")
     relaxed = relax_commits()
     try:
         for index, delivery in enumerate(deliveries):
@@ -280,18 +283,33 @@ def _send_lane(
                 ):
                     result.failed += 1
                 continue
-            # One commit marks the previous message sent and claims this one.
-            claimed = mark_sent_and_claim(
-                sent=unmarked, claim_id=delivery.pk, claim_message_id=message_id
-            )
+            _pacer.wait()
+            envelope = None
+            if raw is not None:
+                # MAIL FROM and RCPT TO go out while the claim commits; the message
+                # itself (DATA) only once it is claimed.
+                envelope = envelopes.submit(
+                    connection.begin_raw, recipient=subscriber.email, size=len(raw)
+                )
+            try:
+                # One commit marks the previous message sent and claims this one.
+                claimed = mark_sent_and_claim(
+                    sent=unmarked, claim_id=delivery.pk, claim_message_id=message_id
+                )
+            except BaseException:
+                if envelope is not None:
+                    futures_wait([envelope])  # the connection is closed below
+                raise
             unmarked = None
             if not claimed:
                 result.skipped += 1
+                if envelope is not None:
+                    _abandon(connection, envelope)
                 continue
-            _pacer.wait()
             try:
-                if raw is not None:
-                    connection.send_raw(recipient=subscriber.email, data=raw)
+                if envelope is not None:
+                    envelope.result()
+                    connection.finish_raw(data=raw)
                 else:
                     connection.send_messages([email])
             except Exception as error:  # sorted by classify_smtp_error below
@@ -329,6 +347,7 @@ def _send_lane(
             store_sent(unmarked)
         if relaxed:
             restore_commits()
+        envelopes.shutdown(wait=True)
         _close_quietly(connection)
 
 
@@ -343,6 +362,15 @@ def _pause(result: BatchResult, *, issue_id: int, ids: list[int], error: BaseExc
     result.retry_ids.extend(ids)
     result.retry_in = max(result.retry_in, (retry_at - timezone.now()).total_seconds(), 1.0)
     result.paused = True
+
+
+def _abandon(connection, envelope: Future) -> None:
+    """A message whose claim was refused: end the transaction its envelope began."""
+    try:
+        envelope.result()
+        connection.abort_raw()
+    except Exception:  # noqa: BLE001 - a broken connection fails the next message instead
+        logger.debug("Abandoning an SMTP transaction failed", exc_info=True)
 
 
 def _close_quietly(connection) -> None:

@@ -166,11 +166,54 @@ class NewsletterSMTPBackend(SMTPBackend):
 
     def send_raw(self, *, recipient: str, data: bytes) -> None:
         """Send ``data``, a serialised newsletter message, to ``recipient`` (a plain
-        address) over the open connection; raises what smtplib raises."""
-        if self.connection is None:
+        address) over the open connection; raises what smtplib's ``sendmail`` raises."""
+        self.begin_raw(recipient=recipient, size=len(data))
+        self.finish_raw(data=data)
+
+    def begin_raw(self, *, recipient: str, size: int) -> None:
+        """The first half of ``send_raw``: MAIL FROM and RCPT TO, as smtplib's
+        ``sendmail`` sends them (with the same errors), so a caller can overlap them with
+        other work before the message itself goes out with ``finish_raw``."""
+        smtp = self.connection
+        if smtp is None:
             raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
         with self._lock:
-            self.connection.sendmail(_encoded_from(settings.DEFAULT_FROM_EMAIL), [recipient], data)
+            smtp.ehlo_or_helo_if_needed()
+            options = [f"size={size}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+            sender = _encoded_from(settings.DEFAULT_FROM_EMAIL)
+            code, answer = smtp.mail(sender, options)
+            if code != 250:
+                _reset_or_close(smtp, code)
+                raise smtplib.SMTPSenderRefused(code, answer, sender)
+            code, answer = smtp.rcpt(recipient, [])
+            if code not in (250, 251):
+                _reset_or_close(smtp, code)
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+
+    def finish_raw(self, *, data: bytes) -> None:
+        """The second half of ``send_raw``: DATA, after ``begin_raw``."""
+        smtp = self.connection
+        if smtp is None:
+            raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
+        with self._lock:
+            code, answer = smtp.data(data)
+            if code != 250:
+                _reset_or_close(smtp, code)
+                raise smtplib.SMTPDataError(code, answer)
+
+    def abort_raw(self) -> None:
+        """Drop a transaction ``begin_raw`` started (RSET), if the connection is open."""
+        if self.connection is not None:
+            with self._lock:
+                self.connection.rset()
+
+
+def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
+    # As smtplib's sendmail: a 421 closes the connection, anything else resets it.
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
 
 
 def newsletter_connection():

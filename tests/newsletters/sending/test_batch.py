@@ -1,5 +1,6 @@
 """Sending a batch: claims, retries, failures, pacing, query counts, the sent record."""
 
+import re
 import time
 from datetime import timedelta
 from unittest import mock
@@ -198,6 +199,24 @@ def test_each_delivery_is_marked_sent_before_the_next_message_goes(issue, smtp_s
     assert seen[1] == {first: "sent", second: "sending", third: "pending"}
     assert seen[2] == {first: "sent", second: "sent", third: "sending"}
     assert seen[3] == {first: "sent", second: "sent", third: "sent"}
+
+
+def test_a_message_goes_only_once_its_claim_is_committed(issue, smtp_sink):
+    # The envelope (MAIL FROM, RCPT TO) overlaps the claim; DATA must wait for it.
+    deliveries = sending_issue_with(active(3), issue)
+    at_data = []
+    real_finish = mime.NewsletterSMTPBackend.finish_raw
+
+    def spy(self, *, data):
+        recipient = re.search(rb"\r\nTo: ([^\r]+)", data).group(1).decode()
+        at_data.append(Delivery.objects.get(subscriber__email=recipient).status)
+        return real_finish(self, data=data)
+
+    with mock.patch.object(mime.NewsletterSMTPBackend, "finish_raw", spy):
+        result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert result.sent == 3
+    assert at_data == ["sending"] * 3
 
 
 @pytest.mark.postgres
