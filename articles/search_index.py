@@ -261,6 +261,19 @@ SQLITE_BACKWARD = [
 ]
 
 
+def on_postgres(statements: list[str]):
+    """A ``RunPython`` function that executes ``statements`` on PostgreSQL and does nothing
+    elsewhere (the migrations' PostgreSQL-only steps)."""
+
+    def run(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return run
+
+
 def sqlite_fts_table_exists(connection: BaseDatabaseWrapper) -> bool:
     """Whether this SQLite database has the FTS5 article index."""
     with connection.cursor() as cursor:

@@ -10,6 +10,8 @@ migrations may still change the type of ``title`` or ``body_text``.
 
 from django.db import migrations
 
+from articles import search_index
+
 # to_tsvector refuses documents whose vector passes 1 MB; the first 200,000
 # characters of a body are plenty to find it by.
 FORWARD_SQL = [
@@ -46,21 +48,11 @@ BACKWARD_SQL = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0001_initial"),
     ]
 
     operations = [
-        migrations.RunPython(_run(FORWARD_SQL), _run(BACKWARD_SQL), elidable=False),
+        migrations.RunPython(search_index.on_postgres(FORWARD_SQL), search_index.on_postgres(BACKWARD_SQL), elidable=False),
     ]

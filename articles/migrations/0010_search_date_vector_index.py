@@ -12,16 +12,6 @@ from django.db import migrations
 from articles import search_index
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,8 +24,8 @@ class Migration(migrations.Migration):
             name='articlesearch_newest',
         ),
         migrations.RunPython(
-            _run(search_index.POSTGRES_DATE_VECTOR_FORWARD),
-            _run(search_index.POSTGRES_DATE_VECTOR_BACKWARD),
+            search_index.on_postgres(search_index.POSTGRES_DATE_VECTOR_FORWARD),
+            search_index.on_postgres(search_index.POSTGRES_DATE_VECTOR_BACKWARD),
             elidable=False,
         ),
     ]

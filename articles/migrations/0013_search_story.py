@@ -9,16 +9,6 @@ from django.db import migrations
 from articles import search_index
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0012_article_date_from_fetch_time_db_default"),
@@ -26,8 +16,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run(search_index.POSTGRES_STORY_FORWARD),
-            _run(search_index.POSTGRES_STORY_BACKWARD),
+            search_index.on_postgres(search_index.POSTGRES_STORY_FORWARD),
+            search_index.on_postgres(search_index.POSTGRES_STORY_BACKWARD),
             elidable=False,
         ),
     ]
