@@ -76,6 +76,16 @@ class BatchResult:
     # The relay failed: the send is paused, nobody was charged an attempt.
     paused: bool = False
 
+    def defer(self, delivery: Delivery, error: str) -> None:
+        """A recipient-level temporary failure: retry later, or failed once its attempts
+        are spent (``defer_delivery``)."""
+        wait = defer_delivery(delivery, error)
+        if wait is None:
+            self.failed += 1
+        else:
+            self.retry_ids.append(delivery.pk)
+            self.retry_in = max(self.retry_in, wait.total_seconds())
+
     def merge(self, other: BatchResult) -> None:
         """Add what another lane of the same batch did."""
         self.sent += other.sent
@@ -326,12 +336,7 @@ def _send_lane(
                     )
                     break
                 if failure.temporary:
-                    wait = defer_delivery(delivery, text)
-                    if wait is None:
-                        result.failed += 1
-                    else:
-                        result.retry_ids.append(delivery.pk)
-                        result.retry_in = max(result.retry_in, wait.total_seconds())
+                    result.defer(delivery, text)
                 else:
                     mark_failed(delivery.pk, text, from_status=Delivery.Status.SENDING)
                     result.failed += 1

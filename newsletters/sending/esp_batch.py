@@ -35,7 +35,7 @@ from django.utils.module_loading import import_string
 from newsletters.models import Delivery, Issue
 from newsletters.rendering import RenderedIssue, personal_values
 from newsletters.sending.claims import claim_many, store_sent_many
-from newsletters.sending.deliveries import defer_delivery, mark_failed, release_claims
+from newsletters.sending.deliveries import mark_failed, release_claims
 from newsletters.sending.mime import newsletter_connection, rendered_issue, unsendable_reason
 from newsletters.sending.smtp_errors import classify_smtp_error
 from newsletters.subscribers.services import record_permanent_failure
@@ -118,18 +118,9 @@ def send_esp_batch(
                 pause(result, issue_id=issue.pk, ids=rest, error=error)
                 return
             for delivery in group:
-                _defer(result, delivery, text)
+                result.defer(delivery, text)
             continue
         _record(result, deliveries=group, message=message)
-
-
-def _defer(result, delivery: Delivery, text: str) -> None:
-    wait = defer_delivery(delivery, text)
-    if wait is None:
-        result.failed += 1
-    else:
-        result.retry_ids.append(delivery.pk)
-        result.retry_in = max(result.retry_in, wait.total_seconds())
 
 
 def _record(result, *, deliveries: list[Delivery], message: AnymailMessage) -> None:
@@ -153,7 +144,7 @@ def _record(result, *, deliveries: list[Delivery], message: AnymailMessage) -> N
             result.failed += 1
             record_permanent_failure(subscriber=delivery.subscriber)
         else:
-            _defer(result, delivery, f"{esp} reported {state} for this recipient")
+            result.defer(delivery, f"{esp} reported {state} for this recipient")
     store_sent_many(sent)
     result.sent += len(sent)
 
