@@ -97,16 +97,18 @@ POSTGRES_DATE_VECTOR_BACKWARD = [
     "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS topic_ids",
 ]
 
-POSTGRES_FORWARD = [
-    # The wide table's own vector (migration 0002) gives way to the narrow table.
-    "DROP INDEX IF EXISTS articles_article_search_vector_gin",
-    "DROP TRIGGER IF EXISTS articles_article_search_vector_trigger ON articles_article",
-    "DROP FUNCTION IF EXISTS articles_article_search_vector_update()",
-    "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
-    # Vectors stay in the row (they barely compress): ranking and rechecking a phrase or
-    # an exclusion read one heap page a candidate instead of a TOAST lookup and chunks.
-    "ALTER TABLE articles_articlesearch ALTER COLUMN vector SET STORAGE MAIN",
-    f"""
+# A search row's story: its story group, else minus its own id (migration 0013).
+_STORY_OF_NEW = "coalesce(NEW.group_id, -NEW.id)"
+
+
+def _sync_function(*, with_story: bool) -> str:
+    """The search row's trigger function: migration 0008's, or with the row's story
+    (migration 0013)."""
+    story_set = f", story = {_STORY_OF_NEW}" if with_story else ""
+    story_column = ", story" if with_story else ""
+    story_value = f", {_STORY_OF_NEW}" if with_story else ""
+    story_update = "story = EXCLUDED.story, " if with_story else ""
+    return f"""
     CREATE OR REPLACE FUNCTION articles_articlesearch_sync() RETURNS trigger AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
@@ -116,20 +118,33 @@ POSTGRES_FORWARD = [
         IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
                 AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text THEN
             UPDATE articles_articlesearch
-               SET published_at = NEW.published_at, source_id = NEW.source_id
+               SET published_at = NEW.published_at, source_id = NEW.source_id{story_set}
              WHERE article_id = NEW.id;
             RETURN NEW;
         END IF;
-        INSERT INTO articles_articlesearch (article_id, published_at, source_id, vector)
-        VALUES (NEW.id, NEW.published_at, NEW.source_id, {POSTGRES_VECTOR})
+        INSERT INTO articles_articlesearch
+               (article_id, published_at, source_id{story_column}, vector)
+        VALUES (NEW.id, NEW.published_at, NEW.source_id{story_value}, {POSTGRES_VECTOR})
         ON CONFLICT (article_id) DO UPDATE
            SET published_at = EXCLUDED.published_at,
                source_id = EXCLUDED.source_id,
-               vector = EXCLUDED.vector;
+               {story_update}vector = EXCLUDED.vector;
         RETURN NEW;
     END
     $$ LANGUAGE plpgsql
-    """,
+    """
+
+
+POSTGRES_FORWARD = [
+    # The wide table's own vector (migration 0002) gives way to the narrow table.
+    "DROP INDEX IF EXISTS articles_article_search_vector_gin",
+    "DROP TRIGGER IF EXISTS articles_article_search_vector_trigger ON articles_article",
+    "DROP FUNCTION IF EXISTS articles_article_search_vector_update()",
+    "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
+    # Vectors stay in the row (they barely compress): ranking and rechecking a phrase or
+    # an exclusion read one heap page a candidate instead of a TOAST lookup and chunks.
+    "ALTER TABLE articles_articlesearch ALTER COLUMN vector SET STORAGE MAIN",
+    _sync_function(with_story=False),
     """
     CREATE TRIGGER articles_articlesearch_insert AFTER INSERT ON articles_article
     FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_sync()
@@ -160,35 +175,9 @@ POSTGRES_FORWARD = [
 # Each row's story (migration 0013): the article's story group, or minus its own id when
 # it has none, so search can fold the reports of one story without reading the wide
 # table. The sync function gains the column; a group change only moves the story.
-_STORY_OF_NEW = "coalesce(NEW.group_id, -NEW.id)"
 POSTGRES_STORY_FORWARD = [
     "ALTER TABLE articles_articlesearch ADD COLUMN story bigint",
-    f"""
-    CREATE OR REPLACE FUNCTION articles_articlesearch_sync() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' THEN
-            DELETE FROM articles_articlesearch WHERE article_id = OLD.id;
-            RETURN OLD;
-        END IF;
-        IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
-                AND NEW.body_text IS NOT DISTINCT FROM OLD.body_text THEN
-            UPDATE articles_articlesearch
-               SET published_at = NEW.published_at, source_id = NEW.source_id,
-                   story = {_STORY_OF_NEW}
-             WHERE article_id = NEW.id;
-            RETURN NEW;
-        END IF;
-        INSERT INTO articles_articlesearch (article_id, published_at, source_id, story, vector)
-        VALUES (NEW.id, NEW.published_at, NEW.source_id, {_STORY_OF_NEW}, {POSTGRES_VECTOR})
-        ON CONFLICT (article_id) DO UPDATE
-           SET published_at = EXCLUDED.published_at,
-               source_id = EXCLUDED.source_id,
-               story = EXCLUDED.story,
-               vector = EXCLUDED.vector;
-        RETURN NEW;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    _sync_function(with_story=True),
     f"""
     CREATE OR REPLACE FUNCTION articles_articlesearch_story_sync() RETURNS trigger AS $$
     BEGIN
@@ -210,8 +199,7 @@ POSTGRES_STORY_FORWARD = [
 POSTGRES_STORY_BACKWARD = [
     "DROP TRIGGER IF EXISTS articles_articlesearch_story ON articles_article",
     "DROP FUNCTION IF EXISTS articles_articlesearch_story_sync()",
-    # The sync function as migration 0008 made it, without the column.
-    next(statement for statement in POSTGRES_FORWARD if "articlesearch_sync()" in statement),
+    _sync_function(with_story=False),  # as migration 0008 made it
     "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS story",
 ]
 
