@@ -151,14 +151,16 @@ def seed(args: argparse.Namespace) -> None:
         # and the index the migrations create rebuilt, before anything is measured.
         cursor.execute("DROP INDEX IF EXISTS articlesearch_date_vector_gin")
         cursor.execute("DROP INDEX IF EXISTS articlesearch_vector_gin")  # an older layout's
-        cursor.execute(
-            "ALTER TABLE articles_articletopic DISABLE TRIGGER articles_articlesearch_topics"
-        )
     rng = random.Random(20250425)
     vocabulary = Vocabulary()
     now = datetime.now(UTC)
     names = (TOPIC_NAMES * (args.topics // len(TOPIC_NAMES) + 1))[: args.topics]
     with transaction.atomic():
+        # Inside the transaction: a failed seed rolls back to the trigger switched on.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE articles_articletopic DISABLE TRIGGER articles_articlesearch_topics"
+            )
         topics = Topic.objects.bulk_create(
             Topic(
                 name=name if index < len(TOPIC_NAMES) else f"{name} {index}",
@@ -276,11 +278,14 @@ def seed(args: argparse.Namespace) -> None:
                     )
                 )
         IssueItem.objects.bulk_create(items, batch_size=5000)
+        with connection.cursor() as cursor:
+            # The foreign keys' deferred checks run now: ALTER TABLE waits for none.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(POSTGRES_TOPIC_IDS_BACKFILL)
+            cursor.execute(
+                "ALTER TABLE articles_articletopic ENABLE TRIGGER articles_articlesearch_topics"
+            )
     with connection.cursor() as cursor:
-        cursor.execute(POSTGRES_TOPIC_IDS_BACKFILL)
-        cursor.execute(
-            "ALTER TABLE articles_articletopic ENABLE TRIGGER articles_articlesearch_topics"
-        )
         cursor.execute(POSTGRES_DATE_VECTOR_INDEX)
         cursor.execute("VACUUM ANALYZE")
     print(
