@@ -17,6 +17,14 @@ message id), ``rejected``/``invalid`` fail that delivery alone and count a bounc
 failure (the provider down, throttling, a bad key) is relay-level: the send pauses and
 the claims are released uncharged. A worker killed during the call can send that one
 call's recipients twice: the duplicate bound is one batch per pool child here.
+
+A provider that refuses the whole call for one bad address (Mailgun answers 400 when any
+``to`` is invalid) would hold everyone back, so a call refused as a bad request (400,
+422) or an address anymail cannot use is split in halves and each half sent again,
+until the refused addresses are calls of their own; those deliveries alone fail. A lone
+address is only blamed once the message is known to be acceptable (another call of the
+issue was accepted): until then a bounded number of refused calls is tried, and if
+every one is refused the fault is the message or the account's, and the send pauses.
 """
 
 from __future__ import annotations
@@ -27,7 +35,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from anymail.backends.base import AnymailBaseBackend
-from anymail.exceptions import AnymailRecipientsRefused
+from anymail.exceptions import (
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+    AnymailRequestsAPIError,
+)
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -95,6 +107,7 @@ def send_esp_batch(
         groups.setdefault(topic_ids, []).append(delivery)
     connection = newsletter_connection()
     pending = list(groups.items())
+    state = None
     for index, (topic_ids, group) in enumerate(pending):
         claimed = claim_many([d.pk for d in group])
         result.skipped += len(group) - len(claimed)
@@ -102,31 +115,109 @@ def send_esp_batch(
         if not group:
             continue
         rendered = rendered_issue(issue=issue, topic_ids=topic_ids)
-        message = batch_email(rendered=rendered, deliveries=group, fields=fields)
+        if state is None:
+            sent_before = Delivery.objects.filter(issue_id=issue.pk, status=Delivery.Status.SENT)
+            state = _Isolation(proven=sent_before.exists(), budget=_unproven_budget(len(group)))
+        stopped = _send_isolating(
+            result,
+            rendered=rendered,
+            group=group,
+            fields=fields,
+            connection=connection,
+            state=state,
+        )
+        if stopped is not None:
+            error, unsent = stopped
+            text = f"{type(error).__name__}: {error}"
+            logger.warning("Issue %s: ESP batch of %s failed: %s", issue.pk, len(group), text)
+            release_claims([d.pk for d in unsent], f"Not charged, the ESP failed: {text}")
+            rest = [d.pk for d in unsent] + [
+                d.pk for _, later in pending[index + 1 :] for d in later
+            ]
+            pause(result, issue_id=issue.pk, ids=rest, error=error)
+            return
+
+
+@dataclass
+class _Isolation:
+    # A call of this issue was accepted, so a refused lone address is the address's fault.
+    proven: bool
+    # Refused calls still allowed before anything is accepted.
+    budget: int
+
+
+def _unproven_budget(size: int) -> int:
+    """Refused calls tried before concluding that the message itself is refused: enough
+    to split a batch down to single addresses twice over."""
+    return 2 * max(1, size - 1).bit_length() + 2
+
+
+def _bad_request(error: BaseException) -> bool:
+    """The provider refused the call's content or addresses (not its own failure)."""
+    return isinstance(error, AnymailInvalidAddress) or (
+        isinstance(error, AnymailRequestsAPIError) and error.status_code in (400, 422)
+    )
+
+
+def _send_isolating(
+    result, *, rendered: RenderedIssue, group: list[Delivery], fields, connection, state
+) -> tuple[BaseException, list[Delivery]] | None:
+    """Send ``group`` (claimed) in one call, splitting a call refused as a bad request in
+    halves (depth first) until the refused addresses stand alone; those fail. Returns
+    the error and the deliveries not sent when the send must pause instead."""
+    stack = [group]
+    suspects: list[tuple[Delivery, BaseException]] = []
+    while stack:
+        part = stack.pop()
+        message = batch_email(rendered=rendered, deliveries=part, fields=fields)
         message.connection = connection
         try:
             connection.send_messages([message])
         except AnymailRecipientsRefused:
             pass  # every recipient refused: their statuses say so, as below
         except Exception as error:  # sorted by classify_smtp_error
+            if _bad_request(error) and (state.proven or state.budget > 0):
+                if not state.proven:
+                    state.budget -= 1
+                if len(part) > 1:
+                    middle = len(part) // 2
+                    stack += [part[middle:], part[:middle]]
+                else:
+                    suspects.append((part[0], error))
+                continue
             failure = classify_smtp_error(error)
-            text = f"{type(error).__name__}: {error}"
-            logger.warning("Issue %s: ESP batch of %s failed: %s", issue.pk, len(group), text)
-            if failure.relay:
-                release_claims([d.pk for d in group], f"Not charged, the ESP failed: {text}")
-                rest = [d.pk for _, later in pending[index:] for d in later]
-                pause(result, issue_id=issue.pk, ids=rest, error=error)
-                return
-            for delivery in group:
-                result.defer(delivery, text)
+            if failure.relay or _bad_request(error):
+                unsent = [d for p in (part, *stack) for d in p] + [d for d, _ in suspects]
+                return error, unsent
+            for delivery in part:
+                result.defer(delivery, f"{type(error).__name__}: {error}")
             continue
-        _record(result, deliveries=group, message=message)
+        state.proven = True
+        _record(result, deliveries=part, message=message)
+    if suspects and not state.proven:
+        return suspects[0][1], [d for d, _ in suspects]
+    for delivery, error in suspects:
+        text = f"{type(error).__name__}: {error}"
+        _refuse(result, delivery, f"Refused by {_esp(connection)} for this address alone: {text}")
+    return None
+
+
+def _esp(connection) -> str:
+    return getattr(connection, "esp_name", "ESP")
+
+
+def _refuse(result, delivery: Delivery, error: str) -> None:
+    """The provider refused this recipient for good: the delivery fails and counts as a
+    bounce."""
+    mark_failed(delivery.pk, error, from_status=Delivery.Status.SENDING)
+    result.failed += 1
+    record_permanent_failure(subscriber=delivery.subscriber)
 
 
 def _record(result, *, deliveries: list[Delivery], message: AnymailMessage) -> None:
     """Each delivery's state from anymail's per-recipient status of the call."""
     statuses = message.anymail_status.recipients
-    esp = getattr(message.connection, "esp_name", "ESP")
+    esp = _esp(message.connection)
     sent: list[tuple[int, str]] = []
     for delivery in deliveries:
         status = statuses.get(delivery.subscriber.email) or statuses.get(
@@ -136,13 +227,11 @@ def _record(result, *, deliveries: list[Delivery], message: AnymailMessage) -> N
         if state in ACCEPTED:
             sent.append((delivery.pk, str(status.message_id or "") if status else ""))
         elif state in REFUSED:
-            mark_failed(
-                delivery.pk,
+            _refuse(
+                result,
+                delivery,
                 f"Refused by {esp}: {state} (per-recipient status of the batch call)",
-                from_status=Delivery.Status.SENDING,
             )
-            result.failed += 1
-            record_permanent_failure(subscriber=delivery.subscriber)
         else:
             result.defer(delivery, f"{esp} reported {state} for this recipient")
     store_sent_many(sent)

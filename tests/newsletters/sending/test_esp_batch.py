@@ -36,19 +36,23 @@ class FakeAPI:
         self.calls: list[tuple[str, str, bytes]] = []  # path, content type, body
         self.status = 202
         self.body = body
+        # Optional: (path, request body) -> (status, answer body), instead of the above.
+        self.answer = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers["Content-Length"])
-                fake.calls.append(
-                    (self.path, self.headers["Content-Type"], self.rfile.read(length))
+                request = self.rfile.read(length)
+                fake.calls.append((self.path, self.headers["Content-Type"], request))
+                status, body = (
+                    fake.answer(self.path, request) if fake.answer else (fake.status, fake.body)
                 )
-                self.send_response(fake.status)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(fake.body)
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -287,3 +291,99 @@ def test_an_issue_sent_through_the_batch_api_twice_sends_nobody_twice(issue, scr
     again = send_batch(issue_id=issue.pk, delivery_ids=ids)
 
     assert len(mail.outbox) == 1 and again.sent == 0
+
+
+MAILGUN_INVALID = (
+    b'{"message": "\'to\' parameter is not a valid address. please check documentation"}'
+)
+MAILGUN_QUEUED = b'{"id": "<batch-1@mg.example.org>", "message": "Queued. Thank you."}'
+
+
+def refusing(invalid: set[str]):
+    """A Mailgun answer: the whole call refused (400) if any ``to`` is in ``invalid``."""
+
+    def answer(path: str, request: bytes) -> tuple[int, bytes]:
+        to = {value for name, value in parse_qsl(request.decode()) if name == "to"}
+        return (400, MAILGUN_INVALID) if to & invalid else (200, MAILGUN_QUEUED)
+
+    return answer
+
+
+def accepted_addresses(fake: FakeAPI, invalid: set[str]) -> list[str]:
+    """Every address of every call the fake accepted (an address twice: sent twice)."""
+    accepted = []
+    for _, fields in fake.form_calls():
+        to = [value for name, value in fields if name == "to"]
+        if not set(to) & invalid:
+            accepted += to
+    return accepted
+
+
+@pytest.mark.parametrize("bad_positions", [(5,), (1, 6)])
+def test_addresses_the_esp_refuses_for_the_whole_call_fail_alone(
+    issue, fake_mailgun, bad_positions
+):
+    subscribers = active(8)
+    invalid = {subscribers[i].email for i in bad_positions}
+    fake_mailgun.answer = refusing(invalid)
+    deliveries = sending_issue_with(subscribers, issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.failed, result.paused) == (8 - len(invalid), len(invalid), False)
+    good = sorted(s.email for s in subscribers if s.email not in invalid)
+    assert sorted(accepted_addresses(fake_mailgun, invalid)) == good  # each exactly once
+    # Halving: at most two calls per level for each refused address.
+    assert len(fake_mailgun.calls) <= 1 + 2 * len(invalid) * 3
+    state = {d.subscriber.email: d for d in Delivery.objects.select_related("subscriber")}
+    for address in invalid:
+        assert state[address].status == Delivery.Status.FAILED
+        assert "for this address alone" in state[address].error
+        assert "not a valid address" in state[address].error
+        assert state[address].subscriber.bounce_count == 1
+    for address in good:
+        assert (state[address].status, state[address].attempts) == (Delivery.Status.SENT, 1)
+    assert Issue.objects.get(pk=issue.pk).relay_paused_since is None
+
+
+def test_a_call_refused_whatever_the_addresses_pauses_the_send_and_fails_nobody(
+    issue, fake_mailgun
+):
+    # Every call refused (a sender domain the account may not use, say) before any call
+    # of the issue was accepted: the message is at fault, not the addresses.
+    fake_mailgun.status, fake_mailgun.body = 400, b'{"message": "from parameter is missing"}'
+    deliveries = sending_issue_with(active(8), issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert result.paused and sorted(result.retry_ids) == sorted(d.pk for d in deliveries)
+    assert len(fake_mailgun.calls) == 1 + esp_batch._unproven_budget(8)
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("pending", 0)}
+    assert Subscriber.objects.filter(bounce_count__gt=0).count() == 0
+    assert "from parameter" in Issue.objects.get(pk=issue.pk).relay_error
+
+
+def test_a_lone_refused_address_fails_once_the_issue_has_been_accepted_before(issue, fake_mailgun):
+    first, bad = active(2)
+    fake_mailgun.answer = refusing({bad.email})
+    earlier, later = sending_issue_with([first, bad], issue)
+    send_batch(issue_id=issue.pk, delivery_ids=[earlier.pk])
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[later.pk])
+
+    assert (result.sent, result.failed, result.paused) == (0, 1, False)
+    later.refresh_from_db()
+    assert later.status == Delivery.Status.FAILED and "alone" in later.error
+
+
+def test_a_lone_refused_address_of_an_issue_never_accepted_pauses_the_send(issue, fake_mailgun):
+    [bad] = active(1)
+    fake_mailgun.answer = refusing({bad.email})
+    [delivery] = sending_issue_with([bad], issue)
+
+    result = send_batch(issue_id=issue.pk, delivery_ids=[delivery.pk])
+
+    assert result.paused and result.failed == 0
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.PENDING, 0)
+    assert "not a valid address" in Issue.objects.get(pk=issue.pk).relay_error
