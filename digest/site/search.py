@@ -4,7 +4,7 @@
 
 - PostgreSQL: the narrow search table, newest matches from a widening date window, the
   newest ``RANKED_CANDIDATES`` ranked for relevance (``search_postgres.py``); snippets
-  by ``ts_headline`` for the shown page only.
+  by ``ts_headline`` for the shown page only, over the passage around the first match.
 - SQLite (the embedded default): FTS5, ranked with bm25, snippets by FTS5
   (``search_sqlite.py``).
 - SQLite without FTS5: substring matching, newest first; ``page.search_mode`` is
@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -38,7 +37,6 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Source, Topic
-from articles.search_index import SEARCH_CONFIG
 from digest.site import search_postgres, search_sqlite
 from digest.site.queries import newest_per_story
 from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
@@ -253,7 +251,7 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
         results = newest_per_story(matching).order_by("-published_at", "-id")
     page = Paginator(results, per_page).get_page(page_number)
     if isinstance(results, _DepthResults):
-        page.object_list = _rows_with_headlines(list(page.object_list), to_websearch(parsed))
+        page.object_list = _rows_with_headlines(list(page.object_list), parsed)
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
     return page
@@ -294,32 +292,45 @@ def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number
     return page
 
 
-def _rows_with_headlines(ids: list[int], websearch: str) -> list[Article]:
-    """The page's articles in ``ids`` order, each with a ``ts_headline`` of its text."""
-    if not ids:
-        return []
-    query = SearchQuery(websearch, search_type="websearch", config=SEARCH_CONFIG)
-    rows = (
-        Article.objects.filter(pk__in=ids)
-        .select_related("source")
-        .defer("body_html", "body_text", "summary", "extraction_error", "minhash")
-        .annotate(
-            search_snippet_raw=SearchHeadline(
-                "body_text",
-                query,
-                config=SEARCH_CONFIG,
-                start_sel=_MARK_START,
-                stop_sel=_MARK_STOP,
-                max_words=SNIPPET_WORDS,
-                min_words=15,
-                short_word=3,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            )
-        )
-        .in_bulk()
+# ts_headline's options: private-use marks around matches (search.py turns them into
+# <mark> after escaping), up to two fragments of SNIPPET_WORDS.
+_HEADLINE_OPTIONS = (
+    f'StartSel="{_MARK_START}", StopSel="{_MARK_STOP}", MaxWords={SNIPPET_WORDS}, '
+    'MinWords=15, ShortWord=3, MaxFragments=2, FragmentDelimiter=" … "'
+)
+# The columns of ``search_postgres.page_rows``, and where each sits in the model's order
+# of its fields (``from_db`` takes values in that order).
+_PAGE_FIELDS = ("id", "title", "slug", "published_at", "source_id", "group_id")
+_MODEL_ORDER = [field.attname for field in Article._meta.concrete_fields]
+_PAGE_ORDER = sorted(range(len(_PAGE_FIELDS)), key=lambda i: _MODEL_ORDER.index(_PAGE_FIELDS[i]))
+_PAGE_FIELDS_IN_ORDER = tuple(_PAGE_FIELDS[i] for i in _PAGE_ORDER)
+
+
+def _rows_with_headlines(ids: list[int], parsed: ParsedQuery) -> list[Article]:
+    """The page's articles in ``ids`` order (the few columns a result shows, its source's
+    name loaded), each with a ``ts_headline`` of its text: one query, no ORM compiling."""
+    rows = search_postgres.page_rows(
+        ids=ids,
+        websearch=to_websearch(parsed),
+        words=parsed.words(),
+        headline_options=_HEADLINE_OPTIONS,
+        mark=_MARK_START,
     )
-    return [rows[pk] for pk in ids if pk in rows]
+    sources: dict[int, Source] = {}
+    by_id = {}
+    for *values, source_name, headline in rows:
+        values = [values[i] for i in _PAGE_ORDER]
+        article = Article.from_db(connection.alias, _PAGE_FIELDS_IN_ORDER, values)
+        source = sources.get(article.source_id)
+        if source is None:
+            source = Source.from_db(
+                connection.alias, ("id", "name"), (article.source_id, source_name)
+            )
+            sources[article.source_id] = source
+        Article.source.field.set_cached_value(article, source)
+        article.search_snippet_raw = headline
+        by_id[article.pk] = article
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _term_condition(term: Term) -> Q:

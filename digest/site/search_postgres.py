@@ -20,8 +20,13 @@ nothing more; windows are still sized in matches).
 
 When the window held everything, the count is exact; otherwise it is extrapolated from
 the window ("about 12,000 results"). For relevance, the ``RANKED_CANDIDATES`` newest
-matches are ranked by ``ts_rank`` (title weight A over body B) and shown first; later
-pages continue with older matches, newest first, so there is no cap a reader can see.
+matches are ranked by ``ts_rank`` (title weight A over body B), in the same query once the
+window is known to be enough, and shown first; later pages continue with older matches,
+newest first, so there is no cap a reader can see.
+
+The page's rows come with their snippets in one more query (``page_rows``): ``ts_headline``
+parses the text it is given, so it is given the passage around the first place a query
+word may appear, not the whole body.
 """
 
 from __future__ import annotations
@@ -42,13 +47,18 @@ MIN_WINDOW = 1000
 WINDOW_GROWTH = 4
 MAX_GROWTH = 64
 MAX_WINDOWS = 3
+# A snippet's headline is computed over the passage around the first possible match:
+# this many characters before it, this many in all (a snippet is about 35 words).
+PASSAGE_BEFORE = 120
+PASSAGE_CHARS = 480
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """The newest matches in order (id, published_at), and how many matches there are."""
+    """Result ids in the order shown (the newest matches, the ranked ones first), and how
+    many matches there are."""
 
-    rows: list[tuple[int, datetime]]
+    ids: list[int]
     total: int
     exact: bool
 
@@ -111,30 +121,48 @@ def _span(filters) -> _Span | None:
     return _Span(newest, oldest, (last - first).total_seconds() / float(rows))
 
 
-def candidate_sql(*, websearch: str, filters, bound: datetime | None, limit: int):
+def candidate_sql(
+    *, websearch: str, filters, bound: datetime | None, limit: int, ranked: int = 0, final=True
+):
     """The query for the ``limit`` newest stories matching at or after ``bound`` (None:
     all), each by its newest match, with the number of stories matching in that window
-    on every row. Public for the plan tests."""
+    on every row. The ``ranked`` newest come first by ``ts_rank`` (then newest first),
+    ranked only when the window is enough (``final``, or it holds ``limit`` stories), so a
+    window that must widen ranks nothing. Rows: (article id, stories in window). Public
+    for the plan tests."""
     where, params = _conditions(filters)
     window = ""
     if bound is not None:
         window = " AND s.published_at >= %s"
         params.append(bound)
+    query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
     # One row per story (the search row's own ``story``: no read of the wide table), the
     # newest match of each story kept, stories counted.
-    sql = (
-        "SELECT m.article_id, m.published_at, count(*) OVER () FROM ("  # noqa: S608
+    newest = (
+        "SELECT m.article_id, m.published_at, count(*) OVER () AS total, "  # noqa: S608
+        "row_number() OVER (ORDER BY m.published_at DESC, m.article_id DESC) AS n FROM ("
         "SELECT DISTINCT ON (coalesce(s.story, -s.article_id)) s.article_id, s.published_at "
         "FROM articles_articlesearch s "
-        f"WHERE s.vector @@ websearch_to_tsquery('{SEARCH_CONFIG}', %s) AND {where}{window} "
+        f"WHERE s.vector @@ {query} AND {where}{window} "
         "ORDER BY coalesce(s.story, -s.article_id), s.published_at DESC, s.article_id DESC"
         ") m ORDER BY m.published_at DESC, m.article_id DESC LIMIT %s"
     )
-    return sql, [websearch, *params, limit]
+    # Each ranked candidate's vector read once by its key, after the window is known.
+    rank = (
+        "CASE WHEN c.n <= %s AND (%s OR c.total >= %s) THEN "  # noqa: S608
+        f"(SELECT ts_rank(r.vector, {query}) FROM articles_articlesearch r "
+        "WHERE r.article_id = c.article_id) END"
+    )
+    sql = (
+        f"SELECT c.article_id, c.total FROM ({newest}) c "  # noqa: S608
+        f"ORDER BY {rank} DESC NULLS LAST, c.published_at DESC, c.article_id DESC"
+    )
+    return sql, [websearch, *params, limit, ranked, final, limit, websearch]
 
 
-def newest_matches(*, websearch: str, filters, wanted: int) -> Candidates:
-    """The ``wanted`` newest matches of ``websearch`` within ``filters``, and the count.
+def newest_matches(*, websearch: str, filters, wanted: int, ranked: int = 0) -> Candidates:
+    """The ``wanted`` newest matches of ``websearch`` within ``filters`` (the ``ranked``
+    newest of them first, by rank), and the count.
 
     Cost grows with ``wanted`` and with how rare the words are in recent rows, not with
     the number of matches in the archive. Windows are measured in rows at the archive's
@@ -152,20 +180,23 @@ def newest_matches(*, websearch: str, filters, wanted: int) -> Candidates:
             if bound <= span.oldest:
                 bound = None
         sql, params = candidate_sql(
-            websearch=websearch, filters=filters, bound=bound, limit=wanted
+            websearch=websearch,
+            filters=filters,
+            bound=bound,
+            limit=wanted,
+            ranked=ranked,
+            final=bound is None,
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
-        in_window = found[0][2] if found else 0
-        rows = [row[:2] for row in found]
+        in_window = found[0][1] if found else 0
+        ids = [row[0] for row in found]
         if bound is None:
-            return Candidates(rows=rows, total=in_window, exact=True)
+            return Candidates(ids=ids, total=in_window, exact=True)
         if in_window >= wanted:
             share = (span.newest - bound) / (span.newest - span.oldest)
-            return Candidates(
-                rows=rows, total=max(in_window, round(in_window / share)), exact=False
-            )
+            return Candidates(ids=ids, total=max(in_window, round(in_window / share)), exact=False)
         if in_window == 0:
             rows_back = None  # nothing recent at all: a rare word, read from the GIN index
         else:
@@ -175,29 +206,74 @@ def newest_matches(*, websearch: str, filters, wanted: int) -> Candidates:
     raise AssertionError("unreachable: the last window is the whole range")
 
 
-def rank(*, websearch: str, ids: list[int]) -> dict[int, float]:
-    """``ts_rank`` of each of ``ids`` against the query (title matches weigh most)."""
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT article_id, "  # noqa: S608 - SEARCH_CONFIG is a constant
-            f"ts_rank(vector, websearch_to_tsquery('{SEARCH_CONFIG}', %s)) "
-            "FROM articles_articlesearch WHERE article_id = ANY(%s)",
-            [websearch, ids],
-        )
-        return dict(cursor.fetchall())
-
-
 def ordered_ids(*, websearch: str, filters, sort: str, depth: int) -> tuple[list[int], int, bool]:
     """Result ids in the order shown, at least ``depth`` of them when there are that many;
     the count of matches and whether it is exact."""
-    wanted = max(depth, RANKED_CANDIDATES) if sort == "relevance" else depth
-    candidates = newest_matches(websearch=websearch, filters=filters, wanted=wanted)
-    ids = [pk for pk, _ in candidates.rows]
-    if sort == "relevance":
-        head = candidates.rows[:RANKED_CANDIDATES]
-        ranks = rank(websearch=websearch, ids=[pk for pk, _ in head])
-        head.sort(key=lambda row: (ranks.get(row[0], 0.0), row[1], row[0]), reverse=True)
-        ids = [pk for pk, _ in head] + ids[RANKED_CANDIDATES:]
-    return ids, candidates.total, candidates.exact
+    relevance = sort == "relevance"
+    candidates = newest_matches(
+        websearch=websearch,
+        filters=filters,
+        wanted=max(depth, RANKED_CANDIDATES) if relevance else depth,
+        ranked=RANKED_CANDIDATES if relevance else 0,
+    )
+    return candidates.ids, candidates.total, candidates.exact
+
+
+def _passage_pattern(words: list[str]) -> str:
+    """A regular expression for where any of ``words`` may first appear in a text: a word
+    starting with each one's first letters (``regulat`` for "regulations"), so the
+    passage holds the match whatever its ending. A guess: a miss costs the whole text."""
+    prefixes = set()
+    for word in words:
+        prefix = word.lower()[: max(4, len(word) - 3)]
+        prefixes.add("".join(char if char.isalnum() else "\\" + char for char in prefix))
+    return "\\m(" + "|".join(sorted(prefixes)) + ")" if prefixes else ""
+
+
+def page_rows(
+    *, ids: list[int], websearch: str, words: list[str], headline_options: str, mark: str
+) -> list[tuple]:
+    """The page's articles (id, title, slug, published_at, source_id, group_id, source
+    name, ``ts_headline`` of the body), in no particular order: one query.
+
+    The headline costs a parse of the text it is given, so it is given the passage
+    around the first place a query word may appear (``PASSAGE_BEFORE`` characters before
+    it, ``PASSAGE_CHARS`` in all, partial words at the cut ends dropped); when that
+    passage holds no highlight (``mark`` is the highlight's start), the whole body."""
+    if not ids:
+        return []
+    pattern = _passage_pattern(words)
+    query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
+    headline = f"ts_headline('{SEARCH_CONFIG}', TEXT, {query}, %(options)s)"
+    # The passage: from PASSAGE_BEFORE characters before the first possible match.
+    cut = f"substr(a.body_text, greatest(1, f.at - {PASSAGE_BEFORE}), {PASSAGE_CHARS})"
+    cut = (
+        f"CASE WHEN f.at > {PASSAGE_BEFORE + 1} THEN regexp_replace({cut}, '^\\S*\\s+', '') "
+        f"ELSE {cut} END"
+    )
+    cut = (
+        f"CASE WHEN greatest(1, f.at - {PASSAGE_BEFORE}) + {PASSAGE_CHARS} "
+        f"<= length(a.body_text) THEN regexp_replace({cut}, '\\s+\\S*$', '') ELSE {cut} END"
+    )
+    sql = (
+        "SELECT a.id, a.title, a.slug, a.published_at, a.source_id, a.group_id, src.name, "  # noqa: S608
+        "CASE WHEN strpos(w.headline, %(mark)s) > 0 THEN w.headline "
+        f"ELSE {headline.replace('TEXT', 'a.body_text')} END "
+        "FROM articles_article a JOIN articles_source src ON src.id = a.source_id "
+        # OFFSET 0 in each: its expression is computed once, not once per mention.
+        "CROSS JOIN LATERAL (SELECT CASE WHEN %(pattern)s = '' THEN 0 ELSE "
+        "regexp_instr(a.body_text, %(pattern)s, 1, 1, 0, 'i') END AS at OFFSET 0) f "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN f.at > 0 THEN "
+        f"{headline.replace('TEXT', cut)} END AS headline OFFSET 0) w "
+        "WHERE a.id = ANY(%(ids)s)"
+    )
+    params = {
+        "q": websearch,
+        "options": headline_options,
+        "mark": mark,
+        "pattern": pattern,
+        "ids": ids,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -22,9 +22,10 @@ from tests.factories import ArticleFactory, TopicFactory
 pytestmark = pytest.mark.django_db
 
 # Topics, sources, then on PostgreSQL: the archive's span, newest matches in a window and
-# (when the table's statistics say the archive is large) in the whole range, ranks, the
-# page's rows; on SQLite: FTS5 table lookup, count of stories, the page's story ids, their
-# rows with snippets; then the other outlets of the page's story groups.
+# (when the table's statistics say the archive is large) in the whole range, ranked in the
+# same query, the page's rows with snippets; on SQLite: FTS5 table lookup, count of
+# stories, the page's story ids, their rows with snippets; then the other outlets of the
+# page's story groups.
 SEARCH_QUERIES = 7
 
 

@@ -188,3 +188,44 @@ def test_no_planner_setting_is_changed(archive):
         search_page(filters=SearchFilters(query='"government said" -zebrafish'), per_page=20)
     assert not [q for q in captured.captured_queries if "set_config" in q["sql"].lower()]
     assert not [q for q in captured.captured_queries if q["sql"].lower().startswith("set ")]
+
+
+def snippet_of(query: str) -> str:
+    (article,) = search_page(filters=SearchFilters(query=query), per_page=20)
+    return article.search_snippet_raw
+
+
+def filler(letter: str) -> str:
+    return " ".join(f"{letter}{index}" for index in range(400))  # about 2,000 characters
+
+
+def test_snippet_is_the_passage_around_a_match_deep_in_a_long_body():
+    body = f"{filler('a')} the regulations on spectrum. {filler('b')}"
+    ArticleFactory(title="Spectrum", body_text=body)
+    snippet = snippet_of("regulation")
+    assert "\ue000regulations\ue001" in snippet
+    # From the passage only, cut between words: nothing of the body's start, no half word.
+    assert "a0 " not in snippet
+    words = {word.strip(".") for word in body.split()} | {"\ue000regulations\ue001"}
+    assert set(snippet.split()) <= words
+
+
+def test_snippet_falls_back_to_the_whole_body_when_the_guess_misses():
+    # "studies" is found as "studi…": the guessed passage ("stud…") starts at "student".
+    ArticleFactory(title="Campus", body_text=f"student {filler('a')} one study {filler('b')}")
+    assert "\ue000study\ue001" in snippet_of("studies")
+
+
+def test_snippet_of_a_title_only_match_is_the_body_start():
+    ArticleFactory(title="Zebrafish rules", body_text=f"Opening line. {filler('a')}")
+    assert snippet_of("zebrafish").startswith("Opening line.")
+
+
+def test_relevance_ranking_is_inside_the_candidate_query(archive, django_assert_num_queries):
+    # The archive's span, one window of newest matches ranked in the same query, the page.
+    with django_assert_num_queries(3):
+        page = search_page(filters=SearchFilters(query="government"), per_page=20)
+        assert len(list(page)) == 20
+    with django_assert_num_queries(3):
+        page = search_page(filters=SearchFilters(query="government", sort="newest"), per_page=20)
+        assert [article.title for article in page][:2] == ["Story 1", "Story 2"]
