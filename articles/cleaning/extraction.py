@@ -1,9 +1,10 @@
 """Full-text extraction of an article page that has already been fetched.
 
 trafilatura never fetches anything here: it is given the bytes the safe fetcher
-read. The page is parsed once; metadata the extractor does not report (the
-page language, its lead image, the publisher's article-body marker) is read from
-that tree before trafilatura, which prunes the tree as it works, sees it.
+read. The page is parsed once, and that one tree serves everything: metadata the
+extractor does not report (the page language, its lead image, the publisher's
+article-body marker) is read from it, and both trafilatura passes are given it
+(trafilatura prunes a copy of its own, never the tree it is given).
 
 The body comes from two trafilatura passes, precision and balanced, merged by
 ``articles.cleaning.agreement``; images are not extracted into the body (their
@@ -13,7 +14,6 @@ the page's own. Page furniture is removed by ``articles.cleaning.furniture``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import threading
@@ -227,7 +227,8 @@ def _trafilatura(
         return trafilatura.bare_extraction(
             tree,
             url=url,
-            output_format="python",
+            # Not "python": that format also renders the body as text, which is not used here.
+            output_format="xml",
             with_metadata=with_metadata,
             favor_precision=favor_precision,
             fast=fast,
@@ -281,27 +282,22 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     _make_links_absolute(tree, url)
 
     marked_text = marked_body_text(tree)
-    # The second pass prunes its own copy: trafilatura changes the tree it is given.
-    second_tree = copy.deepcopy(tree)
 
     _maybe_reset_caches()
+    # Both passes read the one parsed tree: trafilatura works on its own copy of it.
     document = _trafilatura(tree, url=url, favor_precision=True, with_metadata=True)
     # The second opinion skips trafilatura's own fallback extractors: it only has to
     # say which blocks precision mode dropped, and the fallbacks double its cost.
-    balanced = _trafilatura(
-        second_tree, url=url, favor_precision=False, with_metadata=False, fast=True
-    )
+    balanced = _trafilatura(tree, url=url, favor_precision=False, with_metadata=False, fast=True)
     balanced_body = _body_of(balanced)
     body = _body_of(document)
     if body is None or _word_count(body) < MIN_BODY_WORDS:
         # Precision mode found (next to) nothing: the balanced opinion is the answer, and
-        # the metadata is read again from a fresh parse (the trees are pruned by now).
+        # the metadata is read by a balanced pass that reports it.
         if balanced_body is None:
             raise ExtractionError("No main text was found on the page.")
         if document is None:
-            document = _trafilatura(
-                load_html(html), url=url, favor_precision=False, with_metadata=True
-            )
+            document = _trafilatura(tree, url=url, favor_precision=False, with_metadata=True)
         body = balanced_body
     elif balanced_body is not None:
         merge_opinions(body, balanced_body, marked_text=marked_text)

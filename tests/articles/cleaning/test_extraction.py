@@ -336,3 +336,20 @@ def test_placeholder_publication_time_is_not_taken(no_network):
     article = extract_article(html=page(head=head), url=URL)
 
     assert article.published_at is None or article.published_at.year >= 1990
+
+
+def test_trafilatura_leaves_the_tree_it_is_given_unchanged(no_network):
+    # extract_article hands its one parsed tree to both trafilatura passes and reads the
+    # page's own metadata from it afterwards; that holds only while trafilatura works
+    # on a copy. A version that prunes the tree in place would fail here.
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    from articles.cleaning.extraction import _trafilatura
+
+    tree = load_html(page(body_extra='<div class="comments"><p>A reader comment.</p></div>'))
+    before = etree.tostring(tree)
+    for favor_precision in (True, False):
+        _trafilatura(tree, url=URL, favor_precision=favor_precision, with_metadata=True)
+    _trafilatura(tree, url=URL, favor_precision=False, with_metadata=False, fast=True)
+    assert etree.tostring(tree) == before
