@@ -196,6 +196,15 @@ def _resolve(element: etree._Element, attribute: str, value: str, base: str) -> 
         del element.attrib[attribute]
 
 
+def _resolve_links(body: etree._Element, url: str) -> None:
+    """Make the links of ``body`` that are still relative absolute against the page,
+    as trafilatura does with the links of a pass given the page's address."""
+    for element in body.iter("a"):
+        value = element.get("href")
+        if value and not value.startswith(_ABSOLUTE_PREFIXES):
+            _resolve(element, "href", value, url)
+
+
 def _maybe_reset_caches() -> None:
     global _extractions
     with _extractions_lock:
@@ -288,7 +297,10 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     document = _trafilatura(tree, url=url, favor_precision=True, with_metadata=True)
     # The second opinion skips trafilatura's own fallback extractors: it only has to
     # say which blocks precision mode dropped, and the fallbacks double its cost.
-    balanced = _trafilatura(tree, url=url, favor_precision=False, with_metadata=False, fast=True)
+    # Without the page address it leaves links as the page wrote them (resolving each link
+    # of the page is a good part of its cost); the few blocks of it that are kept are
+    # resolved below.
+    balanced = _trafilatura(tree, url=None, favor_precision=False, with_metadata=False, fast=True)
     balanced_body = _body_of(balanced)
     body = _body_of(document)
     if body is None or _word_count(body) < MIN_BODY_WORDS:
@@ -301,6 +313,7 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
         body = balanced_body
     elif balanced_body is not None:
         merge_opinions(body, balanced_body, marked_text=marked_text)
+    _resolve_links(body, url)
     title = plain_text((document.title if document is not None else "") or "")
     furniture.drop_headline(body, title=title)
     furniture.drop_teasers(body)

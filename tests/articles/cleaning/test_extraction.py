@@ -353,3 +353,25 @@ def test_trafilatura_leaves_the_tree_it_is_given_unchanged(no_network):
         _trafilatura(tree, url=URL, favor_precision=favor_precision, with_metadata=True)
     _trafilatura(tree, url=URL, favor_precision=False, with_metadata=False, fast=True)
     assert etree.tostring(tree) == before
+
+
+def test_related_link_only_the_balanced_pass_kept_is_dropped_by_its_resolved_address(
+    no_network,
+):
+    # Precision mode drops this link-only paragraph and the balanced pass, which is not
+    # given the page address, keeps it with the link as written; it is put back between
+    # agreed paragraphs, and only once its link is resolved to the page's own outlet is it
+    # recognised as a related-story link.
+    related = (
+        '<p>Read: <a href="/press/decision">The full decision on the data transfers '
+        "published by the Commission</a></p>"
+    )
+    paragraphs = f"<p>{STORY[0]}</p>{related}<p>{STORY[1]}</p><p>{STORY[2]}</p>"
+    html = (
+        '<html lang="en"><head><title>EU fines</title></head><body><nav><a href="/">Home</a>'
+        f"</nav><main><article><h1>EU fines</h1>{paragraphs}</article></main></body></html>"
+    )
+    article = extract_article(html=html, url=URL)
+
+    assert STORY[1] in article.body_text
+    assert "full decision" not in article.body_text
