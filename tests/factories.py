@@ -87,7 +87,10 @@ class EventFactory(DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Policy forum {n}")
     url = factory.Sequence(lambda n: f"https://events.example.org/forum-{n}")
     starts_at = factory.LazyFunction(
-        lambda: (timezone.now() + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+        # 10:00 UTC: a two-hour event then stays within one day in Europe/Zurich.
+        lambda: (timezone.now() + timedelta(days=7)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
     time_zone = "Europe/Zurich"

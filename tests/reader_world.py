@@ -77,7 +77,11 @@ def build_reader_world(*, articles_per_topic: int = 3, issues: int = 2) -> Reade
     IssueItemFactory(issue=draft, article=articles[-1], order=0)
     events = [
         EventFactory(
-            title="Upcoming AI forum", starts_at=now + timedelta(days=3), topics=[topics[0]]
+            title="Upcoming AI forum",
+            # 10:00 UTC, so its two hours never cross midnight in the organiser's zone
+            # (an event over two days shows no length), whenever the tests run.
+            starts_at=(now + timedelta(days=3)).replace(hour=10, minute=0, second=0),
+            topics=[topics[0]],
         ),
         EventFactory(
             title="Past privacy summit",
