@@ -39,6 +39,11 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
+def _raw_text(block: etree._Element) -> str:
+    # Whitespace as the page has it: the key keeps only the words.
+    return "".join(block.itertext())
+
+
 def marked_body_text(tree: etree._Element) -> str:
     """The normalised text of the elements the page marks as its article body ("" if
     none). Read before extraction, which prunes the tree."""
@@ -84,8 +89,13 @@ def merge_opinions(
     """Put the balanced body's disputed blocks back into ``precise`` (in place) where the
     rules in this module's docstring say so; return the text of each block put back."""
     ours, theirs = _blocks(precise), _blocks(balanced)
-    our_keys = [_key(block_text(block)) for block in ours]
-    their_keys = [_key(block_text(block)) for block in theirs]
+    our_texts = [_raw_text(block) for block in ours]
+    their_texts = [_raw_text(block) for block in theirs]
+    if our_texts == their_texts:
+        # The two opinions agree block for block: nothing is disputed.
+        return []
+    our_keys = [_key(text) for text in our_texts]
+    their_keys = [_key(text) for text in their_texts]
     matcher = difflib.SequenceMatcher(a=our_keys, b=their_keys, autojunk=False)
     operations = matcher.get_opcodes()
     restored: list[str] = []

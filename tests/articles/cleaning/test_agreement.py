@@ -79,3 +79,21 @@ def test_a_different_paragraph_is_not_taken_for_a_fuller_one():
         "Another paragraph entirely, longer.",
         "Two.",
     ]
+
+
+def test_opinions_that_agree_block_for_block_leave_the_body_as_it_is():
+    precise = body("<p>One.</p>", "<p>Two, with a <a href='/x'>link</a>.</p>")
+    balanced = body("<p>One.</p>", "<p>Two, with a <a href='/y'>link</a>.</p>")
+
+    assert merge_opinions(precise, balanced) == []
+    assert lxml.html.tostring(precise) == (
+        b'<div><p>One.</p><p>Two, with a <a href="/x">link</a>.</p></div>'
+    )
+
+
+def test_blocks_differing_only_in_spacing_count_as_the_same():
+    precise = body("<p>One  word\n apart.</p>", "<p>Three.</p>")
+    balanced = body("<p>One word apart.</p>", "<p>Three.</p>")
+
+    assert merge_opinions(precise, balanced) == []
+    assert texts(precise) == ["One word apart.", "Three."]
