@@ -26,6 +26,10 @@ from newsletters.models import Issue
 
 # Heavy text columns not needed in lists.
 LIST_DEFERRED_FIELDS = ("body_html", "body_text", "extraction_error")
+# What "also reported by" reads of another outlet's report.
+ALSO_REPORTED_FIELDS = (
+    "id", "title", "slug", "published_at", "group_id", "source_id", "source__name",
+)  # fmt: skip
 # How far back the home page looks for each topic's latest stories, counted from the
 # newest story, so a quiet fortnight still shows something.
 HOME_WINDOW = timedelta(days=21)
@@ -90,8 +94,11 @@ def attach_also_reported(articles: list[Article]) -> list[Article]:
         if article.group_id:
             by_group.setdefault(article.group_id, []).append(article)
     shown_ids = {article.pk for article in articles}
+    # Only what a list shows of another outlet's report (its link and source's name).
     others = (
-        article_list()
+        Article.objects.published()
+        .select_related("source")
+        .only(*ALSO_REPORTED_FIELDS)
         .filter(group_id__in=group_ids)
         .exclude(pk__in=shown_ids)
         .order_by("published_at", "id")

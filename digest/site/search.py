@@ -312,7 +312,7 @@ def _rows_with_headlines(ids: list[int], parsed: ParsedQuery) -> list[Article]:
     rows = search_postgres.page_rows(
         ids=ids,
         websearch=to_websearch(parsed),
-        words=parsed.words(),
+        terms=[term.words for group in parsed.groups for term in group if not term.excluded],
         headline_options=_HEADLINE_OPTIONS,
         mark=_MARK_START,
     )

@@ -4,9 +4,10 @@ Every search reads the narrow ``articles_articlesearch`` table (``articles/searc
 and never an article body. Whatever the order shown, it first needs the *newest* N
 matches (N: the depth of the page shown, or ``RANKED_CANDIDATES`` when ranking). Those
 are taken from a window of the newest rows of the archive: the window starts at a few
-times N rows and grows (by what the matches seen so far predict, at least fourfold)
+times N rows and grows (by what the matches seen so far predict, with a margin)
 until it holds N matches or is the whole archive; a window with no match at all means
-a rare word, which goes straight to the whole archive. The window's boundary date
+a rare word, which goes straight to the whole archive, and so does a window that says
+the whole archive holds only a few matches (``WHOLE_RANGE_MATCHES``). The window's boundary date
 comes from the archive's average rate (index endpoints and the table's row estimate:
 no scan). Its matches come from one GIN index over (published_at, vector) (btree_gin):
 a single index scan intersects the date range with the words, so there is no plan that
@@ -40,12 +41,20 @@ from articles.search_index import SEARCH_CONFIG
 
 # Matches ranked for "relevance": ranking reads each candidate's vector, so it is bounded.
 RANKED_CANDIDATES = 200
-# The first window holds this many times the matches wanted (at least MIN_WINDOW rows),
-# then grows by WINDOW_GROWTH; past MAX_WINDOWS probes the whole archive is searched.
+# The first window holds this many times the matches wanted (at least MIN_WINDOW rows;
+# WINDOW_GROWTH times more under a topic or source filter), then grows to where the
+# matches seen predict the matches wanted, times WINDOW_MARGIN (by MIN_GROWTH to
+# MAX_GROWTH); past MAX_WINDOWS probes the whole archive is searched.
 WINDOW_FACTOR = 4
 MIN_WINDOW = 1000
 WINDOW_GROWTH = 4
+WINDOW_MARGIN = 1.4
+MIN_GROWTH = 1.5
 MAX_GROWTH = 64
+# A window's every date is a key of the GIN index to read (about a microsecond each),
+# a match a row to fetch and sort (several): when a window says the whole range holds
+# no more than this many matches, the whole range is read next, without dates.
+WHOLE_RANGE_MATCHES = 2000
 MAX_WINDOWS = 3
 # A snippet's headline is computed over the passage around the first possible match:
 # this many characters before it, this many in all (a snippet is about 35 words).
@@ -194,14 +203,16 @@ def newest_matches(*, websearch: str, filters, wanted: int, ranked: int = 0) -> 
         ids = [row[0] for row in found]
         if bound is None:
             return Candidates(ids=ids, total=in_window, exact=True)
+        share = (span.newest - bound) / (span.newest - span.oldest)
         if in_window >= wanted:
-            share = (span.newest - bound) / (span.newest - span.oldest)
             return Candidates(ids=ids, total=max(in_window, round(in_window / share)), exact=False)
-        if in_window == 0:
-            rows_back = None  # nothing recent at all: a rare word, read from the GIN index
+        if in_window == 0 or in_window / share <= WHOLE_RANGE_MATCHES:
+            # Few matches in all (none recent: a rare word): the whole range from the GIN
+            # index's words alone costs less than a wide window's every date.
+            rows_back = None
         else:
             # Grow to where the matches seen so far say ``wanted`` will be, with a margin.
-            growth = min(max(2 * wanted / in_window, WINDOW_GROWTH), MAX_GROWTH)
+            growth = min(max(WINDOW_MARGIN * wanted / in_window, MIN_GROWTH), MAX_GROWTH)
             rows_back = int(rows_back * growth)
     raise AssertionError("unreachable: the last window is the whole range")
 
@@ -219,52 +230,75 @@ def ordered_ids(*, websearch: str, filters, sort: str, depth: int) -> tuple[list
     return candidates.ids, candidates.total, candidates.exact
 
 
-def _passage_pattern(words: list[str]) -> str:
-    """A regular expression for where any of ``words`` may first appear in a text: a word
-    starting with each one's first letters (``regulat`` for "regulations"), so the
-    passage holds the match whatever its ending. A guess: a miss costs the whole text."""
-    prefixes = set()
-    for word in words:
-        prefix = word.lower()[: max(4, len(word) - 3)]
-        prefixes.add("".join(char if char.isalnum() else "\\" + char for char in prefix))
-    return "\\m(" + "|".join(sorted(prefixes)) + ")" if prefixes else ""
+def _prefix_pattern(word: str) -> str:
+    prefix = word.lower()[: max(4, len(word) - 3)]
+    return "".join(char if char.isalnum() else "\\" + char for char in prefix)
+
+
+def _passage_pattern(terms: list[tuple[str, ...]]) -> str:
+    """A regular expression for where any of ``terms`` (words, or phrases: their words in
+    a row) may first appear in a text: words starting with each word's first letters
+    (``regulat`` for "regulations"), so the passage holds the match whatever its
+    ending. A guess: a miss costs the whole text."""
+    patterns = {"\\w*\\W+".join(_prefix_pattern(word) for word in words) for words in terms}
+    return "\\m(" + "|".join(sorted(patterns)) + ")" if patterns else ""
+
+
+def _any_of(terms: list[tuple[str, ...]]) -> str:
+    """A websearch query matching any of ``terms`` (a phrase as a phrase)."""
+    return " or ".join('"' + " ".join(words).replace('"', " ") + '"' for words in terms)
+
+
+def _passage_sql(start: str) -> str:
+    """SQL for the body's ``PASSAGE_CHARS`` characters from ``start`` (an SQL expression,
+    1 or more), without the partial words where it was cut."""
+    cut = f"substr(a.body_text, {start}, {PASSAGE_CHARS})"
+    cut = f"CASE WHEN {start} > 1 THEN regexp_replace({cut}, '^\\S*\\s+', '') ELSE {cut} END"
+    return (
+        f"CASE WHEN {start} + {PASSAGE_CHARS} <= length(a.body_text) "
+        f"THEN regexp_replace({cut}, '\\s+\\S*$', '') ELSE {cut} END"
+    )
 
 
 def page_rows(
-    *, ids: list[int], websearch: str, words: list[str], headline_options: str, mark: str
+    *,
+    ids: list[int],
+    websearch: str,
+    terms: list[tuple[str, ...]],
+    headline_options: str,
+    mark: str,
 ) -> list[tuple]:
     """The page's articles (id, title, slug, published_at, source_id, group_id, source
     name, ``ts_headline`` of the body), in no particular order: one query.
 
     The headline costs a parse of the text it is given, so it is given the passage
     around the first place a query word may appear (``PASSAGE_BEFORE`` characters before
-    it, ``PASSAGE_CHARS`` in all, partial words at the cut ends dropped); when that
-    passage holds no highlight (``mark`` is the highlight's start), the whole body."""
+    it, ``PASSAGE_CHARS`` in all, partial words at the cut ends dropped). When that
+    passage holds no highlight (``mark`` is the highlight's start), the search row tells
+    whether the body holds any of ``terms`` (or the match is in the title only): if it does, the
+    headline is of the whole body, else of its first passage (what the whole body's
+    headline would show: its start)."""
     if not ids:
         return []
-    pattern = _passage_pattern(words)
+    pattern = _passage_pattern(terms)
     query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %(q)s)"
     headline = f"ts_headline('{SEARCH_CONFIG}', TEXT, {query}, %(options)s)"
-    # The passage: from PASSAGE_BEFORE characters before the first possible match.
-    cut = f"substr(a.body_text, greatest(1, f.at - {PASSAGE_BEFORE}), {PASSAGE_CHARS})"
-    cut = (
-        f"CASE WHEN f.at > {PASSAGE_BEFORE + 1} THEN regexp_replace({cut}, '^\\S*\\s+', '') "
-        f"ELSE {cut} END"
+    in_body = (
+        f"(SELECT ts_filter(r.vector, '{{b}}') @@ websearch_to_tsquery('{SEARCH_CONFIG}', "  # noqa: S608
+        "%(any)s) FROM articles_articlesearch r WHERE r.article_id = a.id)"
     )
-    cut = (
-        f"CASE WHEN greatest(1, f.at - {PASSAGE_BEFORE}) + {PASSAGE_CHARS} "
-        f"<= length(a.body_text) THEN regexp_replace({cut}, '\\s+\\S*$', '') ELSE {cut} END"
-    )
+    passage = _passage_sql(f"greatest(1, f.at - {PASSAGE_BEFORE})")
     sql = (
         "SELECT a.id, a.title, a.slug, a.published_at, a.source_id, a.group_id, src.name, "  # noqa: S608
         "CASE WHEN strpos(w.headline, %(mark)s) > 0 THEN w.headline "
-        f"ELSE {headline.replace('TEXT', 'a.body_text')} END "
+        f"WHEN {in_body} IS NOT FALSE THEN {headline.replace('TEXT', 'a.body_text')} "
+        f"ELSE {headline.replace('TEXT', _passage_sql('1'))} END "
         "FROM articles_article a JOIN articles_source src ON src.id = a.source_id "
         # OFFSET 0 in each: its expression is computed once, not once per mention.
         "CROSS JOIN LATERAL (SELECT CASE WHEN %(pattern)s = '' THEN 0 ELSE "
         "regexp_instr(a.body_text, %(pattern)s, 1, 1, 0, 'i') END AS at OFFSET 0) f "
         "CROSS JOIN LATERAL (SELECT CASE WHEN f.at > 0 THEN "
-        f"{headline.replace('TEXT', cut)} END AS headline OFFSET 0) w "
+        f"{headline.replace('TEXT', passage)} END AS headline OFFSET 0) w "
         "WHERE a.id = ANY(%(ids)s)"
     )
     params = {
@@ -272,6 +306,7 @@ def page_rows(
         "options": headline_options,
         "mark": mark,
         "pattern": pattern,
+        "any": _any_of(terms),
         "ids": ids,
     }
     with connection.cursor() as cursor:

@@ -254,6 +254,15 @@ def test_search_filters_keep_the_chosen_topic_and_source(client, stories):
     assert "Regulation of platforms, a history" not in page
 
 
+def test_filter_options_and_result_links_are_escaped_and_exact(client):
+    TopicFactory(name='R&D <"labs">', slug="r-d-labs")
+    article = ArticleFactory(title="Regulation story", source__name="Tom & Jerry's")
+    page = client.get("/search/", {"q": "regulation"}).content.decode()
+    assert '<option value="r-d-labs">R&amp;D &lt;&quot;labs&quot;&gt;</option>' in page
+    assert f'<option value="{article.source.pk}">Tom &amp; Jerry&#x27;s</option>' in page
+    assert f'href="{article.get_absolute_url()}"' in page
+
+
 def test_empty_search_page_explains_itself(client, stories):
     page = client.get("/search/").content.decode()
     assert "Type some words" in page

@@ -21,10 +21,9 @@ ARCHIVE = 20_000
 RARE_EVERY = 5_000  # "zebrafish" in 4 articles
 
 
-@pytest.fixture
-def archive():
-    """20,000 articles, one a day back from now: "government" in all, "zebrafish" in 4."""
-    source = SourceFactory()
+def insert_archive(source, *, rows: int, rare_every: int, rare_word: str = "zebrafish"):
+    """``rows`` articles, one an hour back from now: "government" in all, ``rare_word``
+    in every ``rare_every``-th; the search table analysed."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -32,15 +31,34 @@ def archive():
                 body_html, body_text, image_url, author, published_at, fetched_at, language,
                 extraction_status, extraction_error, created_at, updated_at)
             SELECT %s, 'https://example.org/' || i, '', 'Story ' || i, 'story-' || i, '', '',
-                   'The government said ' || CASE WHEN i %% %s = 0 THEN 'zebrafish ' ELSE '' END
+                   'The government said ' || CASE WHEN i %% %s = 0 THEN %s || ' ' ELSE '' END
                    || 'on day ' || i, '', '', now() - i * interval '1 hour', now(), 'en',
                    'extracted', '', now(), now()
               FROM generate_series(1, %s) AS i
             """,
-            [source.pk, RARE_EVERY, ARCHIVE],
+            [source.pk, rare_every, rare_word, rows],
         )
         cursor.execute("ANALYZE articles_articlesearch")
+
+
+@pytest.fixture
+def archive():
+    """20,000 articles, one an hour back from now: "government" in all, "zebrafish" in 4."""
+    source = SourceFactory()
+    insert_archive(source, rows=ARCHIVE, rare_every=RARE_EVERY)
     yield source
+    forget_statistics()
+
+
+@pytest.fixture
+def walrus_archive():
+    """20,000 articles as in ``archive``, "walrus" in every 50th (400 in all)."""
+    insert_archive(SourceFactory(), rows=ARCHIVE, rare_every=50, rare_word="walrus")
+    yield
+    forget_statistics()
+
+
+def forget_statistics():
     # Statistics outlive the test's rollback (ANALYZE writes them in place): leave them
     # as for an empty table, or later tests' searches would size windows for 20,000 rows.
     with connection.cursor() as cursor:
@@ -229,3 +247,17 @@ def test_relevance_ranking_is_inside_the_candidate_query(archive, django_assert_
     with django_assert_num_queries(3):
         page = search_page(filters=SearchFilters(query="government", sort="newest"), per_page=20)
         assert [article.title for article in page][:2] == ["Story 1", "Story 2"]
+
+
+def test_a_window_that_predicts_few_matches_in_all_reads_the_whole_range_next(walrus_archive):
+    # The first window of 1,000 rows holds 20 of the 400: the whole range comes next.
+    sent, page = candidate_queries("walrus")
+    assert len(sent) == 2 and "published_at >=" not in sent[1]
+    assert (page.paginator.count, page.count_is_exact) == (400, True)
+
+
+def test_snippet_of_a_phrase_is_the_passage_around_the_phrase():
+    body = f"An act. {filler('a')} the digital services act applies. {filler('b')}"
+    ArticleFactory(title="Platforms", body_text=body)
+    snippet = snippet_of('"digital services act"')
+    assert "\ue000services\ue001" in snippet and "a0 " not in snippet
