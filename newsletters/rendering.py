@@ -34,7 +34,7 @@ from articles.timezones import (
     format_zoned_times,
 )
 from digest.core.links import absolute_url
-from newsletters.clicks import click_url, open_pixel_url
+from newsletters.clicks import click_urls, open_pixel_url
 from newsletters.compiling.images import email_rendition
 from newsletters.compiling.letter import render_letter
 from newsletters.compiling.sections import IssueSection, issue_sections
@@ -296,10 +296,10 @@ OPEN_PIXEL = "open_pixel"
 def _link_values(links: dict[str, str], delivery_id: int | None) -> dict[str, str]:
     if delivery_id is None:
         return dict(links)
-    return {
-        name: click_url(delivery_id=delivery_id, link_id=int(name.removeprefix("link-")))
-        for name in links
-    }
+    urls = click_urls(
+        delivery_id=delivery_id, link_ids=[int(name.removeprefix("link-")) for name in links]
+    )
+    return dict(zip(links, urls, strict=True))
 
 
 def fill_parts(parts: tuple[str, ...], values: dict[str, str]) -> str:

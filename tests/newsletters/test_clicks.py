@@ -135,3 +135,23 @@ def test_the_open_pixel_records_once_and_only_signed(sent):
     assert record_open(token=f"{delivery.pk}.0") is False
     # A pixel token is no click token.
     assert follow_click(token=token, user_agent=BROWSER) is None
+
+
+def test_click_urls_of_a_delivery_are_its_click_url_per_link():
+    from newsletters.clicks import click_url, click_urls
+
+    assert click_urls(delivery_id=42, link_ids=[3, 17, 5]) == [
+        click_url(delivery_id=42, link_id=link_id) for link_id in (3, 17, 5)
+    ]
+
+
+def test_open_pixel_url_is_the_open_views_address_for_the_token(settings):
+    from django.urls import reverse
+
+    from newsletters.clicks import open_pixel_url
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    token = make_token(delivery_id=7, link_id=0)
+    assert open_pixel_url(delivery_id=7) == settings.SITE_URL + reverse(
+        "clicks:open", kwargs={"token": token}
+    )

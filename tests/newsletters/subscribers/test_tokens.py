@@ -77,3 +77,19 @@ def test_token_for_deleted_subscriber_is_refused():
     subscriber.delete()
     with pytest.raises(InvalidToken):
         read_token(token=token, purpose=Purpose.UNSUBSCRIBE)
+
+
+def test_token_is_exactly_what_djangos_timestamp_signer_makes():
+    from django.core import signing
+    from django.utils.crypto import salted_hmac
+
+    subscriber = SubscriberFactory(active=True)
+    for purpose in Purpose:
+        with mock.patch("time.time", return_value=1_764_600_000.123456):
+            token = make_token(subscriber=subscriber, purpose=purpose)
+            salt = f"newsletters.tokens.{purpose}"
+            tag = salted_hmac(salt, subscriber.token_key, algorithm="sha256").hexdigest()[:20]
+            expected = signing.TimestampSigner(salt=salt).sign_object(
+                [subscriber.pk, tag, 1_764_600_000.123456]
+            )
+        assert token == expected
