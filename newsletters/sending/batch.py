@@ -189,21 +189,52 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         )
         return result
     lanes = _lane_count(len(deliveries))
+    work = _Work(deliveries)
     if lanes == 1:
-        _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
+        _send_lane(result, issue=issue, work=work, topics=topics)
         return result
     # Several SMTP connections at once, one thread each: a relay with real latency per
-    # message is then kept busy. Every lane claims and marks its own deliveries.
-    chunks = [deliveries[i::lanes] for i in range(lanes)]
+    # message is then kept busy. The lanes take the batch's deliveries one at a time from
+    # one queue, so none waits idle for another's share at the end; every lane claims and
+    # marks its own.
     parts = run_in_lanes(
         [
-            functools.partial(_lane_result, issue=issue, deliveries=chunk, topics=topics)
-            for chunk in chunks
+            functools.partial(_lane_result, issue=issue, work=work, topics=topics)
+            for _ in range(lanes)
         ]
     )
     for part in parts:
         result.merge(part)
     return result
+
+
+class _Work:
+    """A batch's deliveries, in order, taken one at a time by its lanes."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self._deliveries = deliveries
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> Delivery | None:
+        """The next delivery no lane has taken, or None."""
+        with self._lock:
+            if self._next >= len(self._deliveries):
+                return None
+            self._next += 1
+            return self._deliveries[self._next - 1]
+
+    def untaken_ids(self) -> list[int]:
+        with self._lock:
+            return [d.pk for d in self._deliveries[self._next :]]
+
+    def take_all(self) -> list[Delivery]:
+        """Every delivery no lane has taken yet (a lane found the relay down: the rest
+        wait for the relay's retry time, and the other lanes stop after their message)."""
+        with self._lock:
+            rest = self._deliveries[self._next :]
+            self._next = len(self._deliveries)
+            return rest
 
 
 def _lane_count(deliveries: int) -> int:
@@ -216,9 +247,9 @@ def _lane_count(deliveries: int) -> int:
     return lanes
 
 
-def _lane_result(*, issue: Issue, deliveries: list[Delivery], topics) -> BatchResult:
+def _lane_result(*, issue: Issue, work: _Work, topics) -> BatchResult:
     result = BatchResult()
-    _send_lane(result, issue=issue, deliveries=deliveries, topics=topics)
+    _send_lane(result, issue=issue, work=work, topics=topics)
     return result
 
 
@@ -226,19 +257,19 @@ def _send_lane(
     result: BatchResult,
     *,
     issue: Issue,
-    deliveries: list[Delivery],
+    work: _Work,
     topics: dict[int, frozenset[int]],
 ) -> None:
-    """Send ``deliveries`` in order over one connection (see ``send_batch``)."""
+    """Send deliveries taken from ``work`` in order over one connection (see
+    ``send_batch``)."""
     issue_id = issue.pk
     owner = worker_name()
-    batch_ids = [d.pk for d in deliveries]
     renew_at = time.monotonic() + renew_every()  # send_batch took the lease
     connection = newsletter_connection()
     try:
         connection.open()
     except Exception as error:  # noqa: BLE001 - whatever stops the connection is the relay's
-        _pause(result, issue_id=issue_id, ids=[d.pk for d in deliveries], error=error)
+        _pause(result, issue_id=issue_id, ids=[d.pk for d in work.take_all()], error=error)
         return
     # The delivery whose message went out last, until its "sent" is written (with the
     # next claim, or at the end): moments after its message, so a crash in between
@@ -249,7 +280,7 @@ def _send_lane(
     envelopes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-envelope")
     relaxed = relax_commits()
     try:
-        for index, delivery in enumerate(deliveries):
+        while (delivery := work.take()) is not None:
             subscriber = delivery.subscriber
             refusal = unsendable_reason(subscriber)
             if refusal is not None:
@@ -257,7 +288,7 @@ def _send_lane(
                     result.failed += 1
                 continue
             if time.monotonic() >= renew_at:
-                take_lease(batch_ids[index:], owner=owner)
+                take_lease([delivery.pk, *work.untaken_ids()], owner=owner)
                 renew_at = time.monotonic() + renew_every()
             topic_ids = topics.get(subscriber.pk, frozenset())
             rendered = rendered_issue(issue=issue, topic_ids=topic_ids)
@@ -296,10 +327,11 @@ def _send_lane(
             _pacer.wait()
             envelope = None
             if raw is not None:
-                # MAIL FROM and RCPT TO go out while the claim commits; the message
-                # itself (DATA) only once it is claimed.
+                # MAIL FROM, RCPT TO and the message's bytes go out while the claim
+                # commits; the line that ends the message (where the relay accepts it)
+                # only once it is claimed.
                 envelope = envelopes.submit(
-                    connection.begin_raw, recipient=subscriber.email, size=len(raw)
+                    connection.begin_raw, recipient=subscriber.email, size=len(raw), data=raw
                 )
             try:
                 # One commit marks the previous message sent and claims this one.
@@ -331,7 +363,7 @@ def _send_lane(
                     _pause(
                         result,
                         issue_id=issue_id,
-                        ids=[d.pk for d in deliveries[index:]],
+                        ids=[delivery.pk, *(d.pk for d in work.take_all())],
                         error=error,
                     )
                     break

@@ -8,6 +8,8 @@ import functools
 import ipaddress
 import re
 import smtplib
+import socket
+import threading
 from email.header import Header
 from email.utils import parseaddr
 
@@ -26,19 +28,25 @@ from newsletters.rendering import PersonalMessage, RenderedIssue, render_issue_e
 
 _render_cache: dict[tuple, RenderedIssue] = {}
 _RENDER_CACHE_SIZE = 64
+_render_lock = threading.RLock()
 
 
 def rendered_issue(*, issue: Issue, topic_ids: frozenset[int]) -> RenderedIssue:
-    """The rendered email for a topic selection, rendered once per process."""
+    """The rendered email for a topic selection, rendered once per process (the lanes of
+    a batch that need it at once wait for one rendering rather than each making one)."""
     key = (issue.pk, issue.updated_at, topic_ids)
     rendered = _render_cache.get(key)
-    if rendered is None:
-        if len(_render_cache) >= _RENDER_CACHE_SIZE:
-            _render_cache.clear()
-        rendered = render_issue_email(issue=issue, topics=topic_ids)
-        if settings.NEWSLETTER_CLICK_TRACKING:
-            rendered = track_links(rendered=rendered, issue=issue)
-        _render_cache[key] = rendered
+    if rendered is not None:
+        return rendered
+    with _render_lock:
+        rendered = _render_cache.get(key)
+        if rendered is None:
+            if len(_render_cache) >= _RENDER_CACHE_SIZE:
+                _render_cache.clear()
+            rendered = render_issue_email(issue=issue, topics=topic_ids)
+            if settings.NEWSLETTER_CLICK_TRACKING:
+                rendered = track_links(rendered=rendered, issue=issue)
+            _render_cache[key] = rendered
     return rendered
 
 
@@ -164,16 +172,32 @@ class NewsletterSMTPBackend(SMTPBackend):
             return False
         return True
 
+    def open(self) -> bool | None:
+        opened = super().open()
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            # The line that ends a message goes out on its own, after the message's bytes:
+            # Nagle's algorithm would hold it until the relay's delayed ACK (40 ms).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return opened
+
+    # True between the message's bytes (``begin_raw`` with ``data``) and the line that
+    # ends them (``finish_raw``): the relay has not accepted anything yet.
+    _in_data = False
+
     def send_raw(self, *, recipient: str, data: bytes) -> None:
         """Send ``data``, a serialised newsletter message, to ``recipient`` (a plain
         address) over the open connection; raises what smtplib's ``sendmail`` raises."""
-        self.begin_raw(recipient=recipient, size=len(data))
+        self.begin_raw(recipient=recipient, size=len(data), data=data)
         self.finish_raw(data=data)
 
-    def begin_raw(self, *, recipient: str, size: int) -> None:
-        """The first half of ``send_raw``: MAIL FROM and RCPT TO, as smtplib's
-        ``sendmail`` sends them (with the same errors), so a caller can overlap them with
-        other work before the message itself goes out with ``finish_raw``."""
+    def begin_raw(self, *, recipient: str, size: int, data: bytes | None = None) -> None:
+        """The first part of ``send_raw``: MAIL FROM and RCPT TO, as smtplib's
+        ``sendmail`` sends them (with the same errors), and with ``data`` also DATA and the
+        message itself, all but the line that ends it. A relay accepts a message only at
+        that line and discards one whose connection drops before it, so a caller can do
+        this while other work (the delivery's claim) commits, and end the message with
+        ``finish_raw`` only once it has."""
         smtp = self.connection
         if smtp is None:
             raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
@@ -189,23 +213,60 @@ class NewsletterSMTPBackend(SMTPBackend):
             if code not in (250, 251):
                 _reset_or_close(smtp, code)
                 raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+            if data is None:
+                return
+            code, answer = smtp.docmd("data")
+            if code != 354:
+                _reset_or_close(smtp, code)
+                raise smtplib.SMTPDataError(code, answer)
+            body = smtplib._quote_periods(data)  # as smtplib's data() writes it
+            if body[-2:] != b"\r\n":
+                body += b"\r\n"
+            self._in_data = True
+            smtp.send(body)
 
     def finish_raw(self, *, data: bytes) -> None:
-        """The second half of ``send_raw``: DATA, after ``begin_raw``."""
+        """The last part of ``send_raw``: the line that ends the message ``begin_raw``
+        sent (or, if it sent only the envelope, DATA and the whole message)."""
         smtp = self.connection
         if smtp is None:
             raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
         with self._lock:
-            code, answer = smtp.data(data)
+            if self._in_data:
+                smtp.send(b".\r\n")
+                self._in_data = False
+                code, answer = smtp.getreply()
+            else:
+                code, answer = smtp.data(data)
             if code != 250:
                 _reset_or_close(smtp, code)
                 raise smtplib.SMTPDataError(code, answer)
 
     def abort_raw(self) -> None:
-        """Drop a transaction ``begin_raw`` started (RSET), if the connection is open."""
-        if self.connection is not None:
-            with self._lock:
+        """Drop a transaction ``begin_raw`` started, if the connection is open: RSET, or,
+        once the message's bytes went, a new connection (only leaving one unfinished
+        discards them)."""
+        if self.connection is None:
+            return
+        with self._lock:
+            if self._in_data:
+                self._drop()
+                self.open()
+            else:
                 self.connection.rset()
+
+    def close(self) -> None:
+        if self._in_data and self.connection is not None:
+            self._drop()  # a QUIT now would be read as a line of the message
+            return
+        super().close()
+
+    def _drop(self) -> None:
+        try:
+            self.connection.close()
+        finally:
+            self.connection = None
+            self._in_data = False
 
 
 def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -44,6 +45,7 @@ class Template:
 
 
 _templates: dict[int, tuple[RenderedIssue, Template | None]] = {}
+_lock = threading.Lock()
 
 
 def template_for(rendered: RenderedIssue, *, headers: dict[str, str]) -> Template | None:
@@ -52,10 +54,14 @@ def template_for(rendered: RenderedIssue, *, headers: dict[str, str]) -> Templat
     entry = _templates.get(id(rendered))
     if entry is not None and entry[0] is rendered:
         return entry[1]
-    if len(_templates) >= _CACHE_SIZE:
-        _templates.clear()
-    template = _build(rendered, headers)
-    _templates[id(rendered)] = (rendered, template)
+    with _lock:  # the lanes of a batch wait for one build rather than each making one
+        entry = _templates.get(id(rendered))
+        if entry is not None and entry[0] is rendered:
+            return entry[1]
+        if len(_templates) >= _CACHE_SIZE:
+            _templates.clear()
+        template = _build(rendered, headers)
+        _templates[id(rendered)] = (rendered, template)
     return template
 
 

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import F
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from digest.core.queue import enqueue
@@ -21,10 +24,6 @@ from newsletters.transitions import move_issue
 logger = logging.getLogger(__name__)
 
 SEND_BATCH_TASK = "newsletters.tasks.deliveries_send_batch_task"
-
-
-# Deliveries inserted per statement when the audience is fixed.
-INSERT_CHUNK = 2000
 
 
 class IssueNotSendable(Exception):
@@ -76,17 +75,42 @@ def begin_issue_send(*, issue: Issue, user=None, enqueue: bool = True) -> SendSt
 
 
 def _create_deliveries(*, issue_id: int) -> int:
-    subscriber_ids = (
-        Subscriber.objects.receiving().order_by("pk").values_list("pk", flat=True).iterator()
+    """One pending delivery per receiving subscriber, in one INSERT … SELECT that skips
+    those already there (building a model per recipient cost about a tenth of a send's
+    CPU); how many the issue has."""
+    # The subscriber id under a name of its own: how a subquery names a plain column
+    # differs between databases.
+    receiving = Subscriber.objects.receiving().order_by().values(audience_id=F("pk"))
+    audience_sql, audience_params = receiving.query.sql_with_params()
+    ops = db_connection.ops
+    now = timezone.now()
+    columns, values, params = [], [], []
+    for column in Delivery._meta.concrete_fields:
+        if column.primary_key:
+            continue
+        columns.append(ops.quote_name(column.column))
+        if column.name == "subscriber":
+            values.append("audience.audience_id")
+            continue
+        if column.name == "issue":
+            value = issue_id
+        elif column.name in ("created_at", "updated_at"):
+            value = now
+        else:
+            value = column.get_default()
+        values.append("%s")
+        params.append(column.get_db_prep_save(value, connection=db_connection))
+    # Only quoted names and Django's own SQL are put together here; values are parameters.
+    insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    table = ops.quote_name(Delivery._meta.db_table)
+    select = (
+        f"SELECT {', '.join(values)} FROM ({audience_sql}) AS audience"  # noqa: S608
+        " ORDER BY audience.audience_id"
     )
-    chunk: list[Delivery] = []
-    for subscriber_id in subscriber_ids:
-        chunk.append(Delivery(issue_id=issue_id, subscriber_id=subscriber_id))
-        if len(chunk) >= INSERT_CHUNK:
-            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
-            chunk = []
-    if chunk:
-        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    suffix = ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], [])
+    sql = f"{insert} {table} ({', '.join(columns)}) {select} {suffix}"
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *audience_params])
     return Delivery.objects.filter(issue_id=issue_id).count()
 
 

@@ -66,6 +66,25 @@ def test_delivery_claimed_elsewhere_is_skipped(issue, smtp_sink):
     assert [m.recipients for m in smtp_sink.messages] == [[deliveries[1].subscriber.email]]
 
 
+def test_claim_lost_after_the_message_went_leaves_it_unfinished_and_goes_on(issue, smtp_sink):
+    # Another batch claims the first delivery while this one's message bytes are going
+    # out: the message is never ended (the relay discards it with the dropped
+    # connection), and the next one goes over a new connection.
+    deliveries = sending_issue_with(active(2), issue)
+    real_claim = sending.mark_sent_and_claim
+
+    def claimed_elsewhere_first(**kwargs):
+        if kwargs["claim_id"] == deliveries[0].pk:
+            Delivery.objects.filter(pk=deliveries[0].pk).update(status=Delivery.Status.SENDING)
+        return real_claim(**kwargs)
+
+    with mock.patch.object(sending, "mark_sent_and_claim", claimed_elsewhere_first):
+        result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
+
+    assert (result.sent, result.skipped) == (1, 1)
+    assert [m.recipients for m in smtp_sink.messages] == [[deliveries[1].subscriber.email]]
+
+
 def test_temporary_refusal_goes_back_to_pending_with_backoff(issue, smtp_sink, settings):
     settings.NEWSLETTER_RETRY_BACKOFF_SECONDS = 60
     one, two, three = active(3)
@@ -202,7 +221,8 @@ def test_each_delivery_is_marked_sent_before_the_next_message_goes(issue, smtp_s
 
 
 def test_a_message_goes_only_once_its_claim_is_committed(issue, smtp_sink):
-    # The envelope (MAIL FROM, RCPT TO) overlaps the claim; DATA must wait for it.
+    # The envelope (MAIL FROM, RCPT TO) and the message's bytes overlap the claim; the
+    # line that ends the message, where the relay accepts it, must wait for it.
     deliveries = sending_issue_with(active(3), issue)
     at_data = []
     real_finish = mime.NewsletterSMTPBackend.finish_raw
