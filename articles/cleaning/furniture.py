@@ -20,7 +20,7 @@ import re
 
 from lxml import etree
 
-from articles.cleaning.sanitising import plain_text
+from articles.cleaning.sanitising import collapse_whitespace, plain_text
 from articles.grouping.canonical import registrable_domain
 
 # The headline is looked for among this many leading blocks, behind lines of at most
@@ -32,7 +32,6 @@ RELATED_MAX_WORDS = 30
 # Share of a block's characters inside links for it to count as links only.
 RELATED_LINK_SHARE = 0.9
 
-_SPACE = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
 # Labels that introduce a link to another story of the outlet.
 _RELATED_LABEL = re.compile(
@@ -49,7 +48,7 @@ _LISTS = {"ul", "ol"}
 
 def block_text(element: etree._Element) -> str:
     """The block's text, whitespace collapsed."""
-    return _SPACE.sub(" ", "".join(element.itertext())).strip()
+    return collapse_whitespace("".join(element.itertext()))
 
 
 def drop(element: etree._Element) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from articles.cleaning.sanitising import (
     ALLOWED_TAGS,
+    collapse_whitespace,
     html_to_text,
     plain_text,
     sanitize_html,
@@ -262,3 +263,12 @@ def test_sanitized_html_and_its_text_have_no_xml_forbidden_characters():
 
 def test_xml_safe_keeps_tabs_line_breaks_and_other_text():
     assert xml_safe("a\tb\nc\rd é – 😀") == "a\tb\nc\rd é – 😀"
+
+
+def test_collapse_whitespace_treats_every_whitespace_character_as_the_pattern_does():
+    # It replaced re.sub(r"\s+", " ", value).strip(); the two must agree on what is space.
+    # Every whitespace character Unicode has is below U+3001 (the ideographic space).
+    pattern = re.compile(r"\s+")
+    for code in [*range(0x3001), 0xFEFF, 0x200B, 0xE000]:
+        value = f" a{chr(code)}\u00a0 b\t"
+        assert collapse_whitespace(value) == pattern.sub(" ", value).strip(), hex(code)
