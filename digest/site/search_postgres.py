@@ -58,8 +58,8 @@ WHOLE_RANGE_MATCHES = 2000
 MAX_WINDOWS = 3
 # A snippet's headline is computed over the passage around the first possible match:
 # this many characters before it, this many in all (a snippet is about 35 words).
-PASSAGE_BEFORE = 120
-PASSAGE_CHARS = 480
+PASSAGE_BEFORE = 80
+PASSAGE_CHARS = 320
 
 
 @dataclass(frozen=True)
