@@ -219,7 +219,7 @@ class NewsletterSMTPBackend(SMTPBackend):
             if code != 354:
                 _reset_or_close(smtp, code)
                 raise smtplib.SMTPDataError(code, answer)
-            body = smtplib._quote_periods(data)  # as smtplib's data() writes it
+            body = quote_periods(data)
             if body[-2:] != b"\r\n":
                 body += b"\r\n"
             self._in_data = True
@@ -267,6 +267,14 @@ class NewsletterSMTPBackend(SMTPBackend):
         finally:
             self.connection = None
             self._in_data = False
+
+
+def quote_periods(data: bytes) -> bytes:
+    """``data`` with a period doubled at the start of each line (RFC 5321 4.5.2), byte for
+    byte as smtplib's ``data()`` writes it, without its regular expression: that scan was
+    a large part of a message's CPU (a line starts at the beginning and after each LF)."""
+    quoted = data.replace(b"\n.", b"\n..")
+    return b"." + quoted if quoted[:1] == b"." else quoted
 
 
 def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:

@@ -108,3 +108,21 @@ def test_smtp_backend_sends_what_message_returns(smtp_sink):
     assert received.data.rstrip(b"\r\n") == email_message.message().as_bytes(
         linesep="\r\n"
     ).rstrip(b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b".",
+        b".start\r\nmiddle\r\n.\r\n..two\r\nend.\r\n",
+        b"a\n.b\r.c\r\n.d\n\n..",
+        b"no periods at all\r\n",
+    ],
+)
+def test_quote_periods_is_what_smtplib_sends(data):
+    import smtplib
+
+    from newsletters.sending.mime import quote_periods
+
+    assert quote_periods(data) == smtplib._quote_periods(data)
