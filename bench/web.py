@@ -380,9 +380,29 @@ def buffers_touched(queries: list[dict]) -> int:
     return total
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds the PostgreSQL backend serving this process has used (user + system,
+    from /proc: the server runs on this machine), or None where that cannot be read."""
+    import os
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def search_costs() -> None:
     """Each kind of search query, in-process: queries, median and worst milliseconds,
-    the 8 kB pages its queries touch (median), and the count a reader sees (first page,
+    CPU milliseconds per search of this process and of its PostgreSQL backend (means:
+    unlike wall-clock time, barely moved by other load on a shared machine), the 8 kB
+    pages its queries touch (median), and the count a reader sees (first page,
     relevance; the kind's URLs also sort by newest and go to page 2)."""
     import re
 
@@ -397,29 +417,35 @@ def search_costs() -> None:
     print("\nsearch, in-process, per kind of query (each URL twice, warm):")
     print(
         f"  {'kind':<16} {'urls':>4} {'queries':>7} {'median ms':>9} {'max ms':>7} "
-        f"{'pages':>6}  counts seen"
+        f"{'cpu ms':>6} {'pg cpu':>6} {'pages':>6}  counts seen"
     )
     for kind, urls in search_urls(topics).items():
         timings, queries, counts, pages = [], 0, [], []
-        for path in urls:
-            for attempt in range(2):
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    response = client.get(path, HTTP_HOST="127.0.0.1")
-                    elapsed = (time.perf_counter() - started) * 1000
-                assert response.status_code == 200, (path, response.status_code)
-                if attempt:
-                    timings.append(elapsed)
-                    pages.append(buffers_touched(captured.captured_queries))
-                queries = max(queries, len(captured.captured_queries))
+        for path in urls:  # warm, and what each search's queries touch
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path, HTTP_HOST="127.0.0.1")
+            assert response.status_code == 200, (path, response.status_code)
+            pages.append(buffers_touched(captured.captured_queries))
+            queries = max(queries, len(captured.captured_queries))
             if "page=" not in path and "sort=" not in path:
                 found = re.search(
                     r'id="results-title"[^>]*>([^<]*?) (?:results?) for', response.content.decode()
                 )
                 counts.append(found.group(1) if found else "0")
+        cpu, backend = time.thread_time(), backend_cpu_seconds()
+        for path in urls:
+            started = time.perf_counter()
+            client.get(path, HTTP_HOST="127.0.0.1")
+            timings.append((time.perf_counter() - started) * 1000)
+        cpu = (time.thread_time() - cpu) * 1000 / len(urls)
+        after = backend_cpu_seconds()
+        pg_cpu = (
+            f"{(after - backend) * 1000 / len(urls):6.1f}" if backend is not None else "     -"
+        )
         print(
             f"  {kind:<16} {len(urls):>4} {queries:>7} {statistics.median(timings):9.1f} "
-            f"{max(timings):7.1f} {statistics.median(pages):6.0f}  {', '.join(counts)}"
+            f"{max(timings):7.1f} {cpu:6.1f} {pg_cpu} {statistics.median(pages):6.0f}  "
+            f"{', '.join(counts)}"
         )
 
 
