@@ -252,10 +252,10 @@ def _any_of(terms: list[tuple[str, ...]]) -> str:
 def _passage_sql(start: str) -> str:
     """SQL for the body's ``PASSAGE_CHARS`` characters from ``start`` (an SQL expression,
     1 or more), without the partial words where it was cut."""
-    cut = f"substr(a.body_text, {start}, {PASSAGE_CHARS})"
+    cut = f"substr(b.body, {start}, {PASSAGE_CHARS})"
     cut = f"CASE WHEN {start} > 1 THEN regexp_replace({cut}, '^\\S*\\s+', '') ELSE {cut} END"
     return (
-        f"CASE WHEN {start} + {PASSAGE_CHARS} <= length(a.body_text) "
+        f"CASE WHEN {start} + {PASSAGE_CHARS} <= length(b.body) "
         f"THEN regexp_replace({cut}, '\\s+\\S*$', '') ELSE {cut} END"
     )
 
@@ -291,12 +291,14 @@ def page_rows(
     sql = (
         "SELECT a.id, a.title, a.slug, a.published_at, a.source_id, a.group_id, src.name, "  # noqa: S608
         "CASE WHEN strpos(w.headline, %(mark)s) > 0 THEN w.headline "
-        f"WHEN {in_body} IS NOT FALSE THEN {headline.replace('TEXT', 'a.body_text')} "
+        f"WHEN {in_body} IS NOT FALSE THEN {headline.replace('TEXT', 'b.body')} "
         f"ELSE {headline.replace('TEXT', _passage_sql('1'))} END "
         "FROM articles_article a JOIN articles_source src ON src.id = a.source_id "
-        # OFFSET 0 in each: its expression is computed once, not once per mention.
+        # OFFSET 0 in each: its expression is computed once, not once per mention (the
+        # body read from its TOAST chunks once, the first match looked for once).
+        "CROSS JOIN LATERAL (SELECT a.body_text || '' AS body OFFSET 0) b "
         "CROSS JOIN LATERAL (SELECT CASE WHEN %(pattern)s = '' THEN 0 ELSE "
-        "regexp_instr(a.body_text, %(pattern)s, 1, 1, 0, 'i') END AS at OFFSET 0) f "
+        "regexp_instr(b.body, %(pattern)s, 1, 1, 0, 'i') END AS at OFFSET 0) f "
         "CROSS JOIN LATERAL (SELECT CASE WHEN f.at > 0 THEN "
         f"{headline.replace('TEXT', passage)} END AS headline OFFSET 0) w "
         "WHERE a.id = ANY(%(ids)s)"
