@@ -19,7 +19,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import BadHeaderError
@@ -28,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from newsletters.models import Delivery, Issue, Subscriber
-from newsletters.rendering import filled_message, personal_values
+from newsletters.rendering import filled_message
 from newsletters.sending.claims import (
     mark_sent_and_claim,
     relax_commits,
@@ -42,19 +41,16 @@ from newsletters.sending.deliveries import (
     release_claim,
 )
 from newsletters.sending.esp_batch import batch_merge_fields, send_esp_batch
+from newsletters.sending.lane_work import LaneWork, made, next_message
 from newsletters.sending.lanes import run_in_lanes
 from newsletters.sending.leases import renew_every, take_lease, worker_name
 from newsletters.sending.mime import (
     NewsletterSMTPBackend,
     build_email,
-    message_id_domain,
     newsletter_connection,
-    rendered_issue,
-    unsendable_reason,
 )
 from newsletters.sending.relay import pause_send, relay_wait, resume_send
 from newsletters.sending.smtp_errors import classify_smtp_error
-from newsletters.sending.spliced import spliced_message
 from newsletters.subscribers.services import record_permanent_failure
 
 logger = logging.getLogger(__name__)
@@ -189,7 +185,7 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
         )
         return result
     lanes = _lane_count(len(deliveries))
-    work = _Work(deliveries)
+    work = LaneWork(deliveries)
     if lanes == 1:
         _send_lane(result, issue=issue, work=work, topics=topics)
         return result
@@ -208,35 +204,6 @@ def send_batch(*, issue_id: int, delivery_ids: list[int]) -> BatchResult:
     return result
 
 
-class _Work:
-    """A batch's deliveries, in order, taken one at a time by its lanes."""
-
-    def __init__(self, deliveries: list[Delivery]) -> None:
-        self._deliveries = deliveries
-        self._next = 0
-        self._lock = threading.Lock()
-
-    def take(self) -> Delivery | None:
-        """The next delivery no lane has taken, or None."""
-        with self._lock:
-            if self._next >= len(self._deliveries):
-                return None
-            self._next += 1
-            return self._deliveries[self._next - 1]
-
-    def untaken_ids(self) -> list[int]:
-        with self._lock:
-            return [d.pk for d in self._deliveries[self._next :]]
-
-    def take_all(self) -> list[Delivery]:
-        """Every delivery no lane has taken yet (a lane found the relay down: the rest
-        wait for the relay's retry time, and the other lanes stop after their message)."""
-        with self._lock:
-            rest = self._deliveries[self._next :]
-            self._next = len(self._deliveries)
-            return rest
-
-
 def _lane_count(deliveries: int) -> int:
     """How many connections this batch uses at once: ``NEWSLETTER_SMTP_CONNECTIONS``, but
     one on SQLite (one writer at a time) or inside a transaction (threads would not see
@@ -247,7 +214,7 @@ def _lane_count(deliveries: int) -> int:
     return lanes
 
 
-def _lane_result(*, issue: Issue, work: _Work, topics) -> BatchResult:
+def _lane_result(*, issue: Issue, work: LaneWork, topics) -> BatchResult:
     result = BatchResult()
     _send_lane(result, issue=issue, work=work, topics=topics)
     return result
@@ -257,7 +224,7 @@ def _send_lane(
     result: BatchResult,
     *,
     issue: Issue,
-    work: _Work,
+    work: LaneWork,
     topics: dict[int, frozenset[int]],
 ) -> None:
     """Send deliveries taken from ``work`` in order over one connection (see
@@ -279,36 +246,33 @@ def _send_lane(
     splice = isinstance(connection, NewsletterSMTPBackend)
     envelopes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp-envelope")
     relaxed = relax_commits()
+    # The next delivery's message, made by the envelope thread while the relay answers
+    # this one (its CPU then costs no time on the connection).
+    upcoming: Future | None = None
     try:
-        while (delivery := work.take()) is not None:
-            subscriber = delivery.subscriber
-            refusal = unsendable_reason(subscriber)
-            if refusal is not None:
-                if mark_failed(delivery.pk, refusal, from_status=Delivery.Status.PENDING):
+        while True:
+            if upcoming is not None:
+                item, upcoming = upcoming.result(), None
+            else:
+                item = next_message(work, issue=issue, topics=topics, splice=splice)
+            if item is None:
+                break
+            delivery, subscriber = item.delivery, item.delivery.subscriber
+            if item.refusal is not None:
+                if mark_failed(delivery.pk, item.refusal, from_status=Delivery.Status.PENDING):
                     result.failed += 1
                 continue
             if time.monotonic() >= renew_at:
                 take_lease([delivery.pk, *work.untaken_ids()], owner=owner)
                 renew_at = time.monotonic() + renew_every()
-            topic_ids = topics.get(subscriber.pk, frozenset())
-            rendered = rendered_issue(issue=issue, topic_ids=topic_ids)
-            # A delivery swept back after a crash keeps the Message-ID its first claim
-            # recorded: if that copy did leave, clients that collapse messages with
-            # the same Message-ID (Gmail among them) show the resend as one message.
-            message_id = delivery.message_id or make_msgid(domain=message_id_domain())
-            values = personal_values(
-                rendered=rendered, subscriber=subscriber, delivery_id=delivery.pk
-            )
-            raw = email = None
-            if splice:
-                raw = spliced_message(
-                    rendered=rendered, values=values, to=subscriber.email, message_id=message_id
-                )
+            if item.rendered is None:  # not rendered yet in this process: render it here
+                item = made(item, issue=issue, topics=topics, splice=splice)
+            message_id, raw, email = item.message_id, item.raw, None
             try:
                 if raw is None:
                     email = build_email(
                         message=filled_message(
-                            rendered=rendered, subscriber=subscriber, values=values
+                            rendered=item.rendered, subscriber=subscriber, values=item.values
                         ),
                         message_id=message_id,
                         connection=connection,
@@ -351,6 +315,9 @@ def _send_lane(
             try:
                 if envelope is not None:
                     envelope.result()
+                    upcoming = envelopes.submit(
+                        next_message, work, issue=issue, topics=topics, splice=splice
+                    )
                     connection.finish_raw(data=raw)
                 else:
                     connection.send_messages([email])
@@ -360,10 +327,14 @@ def _send_lane(
                 logger.warning("Delivery %s to %s: %s", delivery.pk, subscriber.email, text)
                 if failure.relay:
                     release_claim(delivery.pk, f"Not charged, mail server failed: {text}")
+                    taken = [delivery.pk]
+                    if upcoming is not None and (following := upcoming.result()) is not None:
+                        taken.append(following.delivery.pk)
+                    upcoming = None
                     _pause(
                         result,
                         issue_id=issue_id,
-                        ids=[delivery.pk, *(d.pk for d in work.take_all())],
+                        ids=[*taken, *(d.pk for d in work.take_all())],
                         error=error,
                     )
                     break

@@ -31,6 +31,11 @@ _RENDER_CACHE_SIZE = 64
 _render_lock = threading.RLock()
 
 
+def cached_rendered_issue(*, issue: Issue, topic_ids: frozenset[int]) -> RenderedIssue | None:
+    """``rendered_issue`` if this process has rendered it already, else None (no query)."""
+    return _render_cache.get((issue.pk, issue.updated_at, topic_ids))
+
+
 def rendered_issue(*, issue: Issue, topic_ids: frozenset[int]) -> RenderedIssue:
     """The rendered email for a topic selection, rendered once per process (the lanes of
     a batch that need it at once wait for one rendering rather than each making one)."""
