@@ -4,7 +4,8 @@ trafilatura never fetches anything here: it is given the bytes the safe fetcher
 read. The page is parsed once, and that one tree serves everything: metadata the
 extractor does not report (the page language, its lead image, the publisher's
 article-body marker) is read from it, and both trafilatura passes are given it
-(trafilatura prunes a copy of its own, never the tree it is given).
+(trafilatura prunes a copy of its own, never the tree it is given); the balanced
+pass, which runs second, gets it without the page's menus, asides, footers and scripts.
 
 The body comes from two trafilatura passes, precision and balanced, merged by
 ``articles.cleaning.agreement``; images are not extracted into the body (their
@@ -205,6 +206,27 @@ def _resolve_links(body: etree._Element, url: str) -> None:
             _resolve(element, "href", value, url)
 
 
+# Parts of a page trafilatura's cleaning removes before it looks for the article, and
+# that its balanced pass has no other use for (JSON-LD scripts excepted, kept below).
+PAGE_CHROME = ("nav", "aside", "footer", "script", "style", "svg")
+
+
+def _drop_page_chrome(tree: etree._Element) -> None:
+    """Remove menus, asides, footers, scripts (but JSON-LD), styles and drawings from
+    ``tree``, in place, keeping the text that follows each.
+
+    The balanced pass would discard them itself, but only after it has copied them
+    and matched its pruning expressions against every element in them, and menus are
+    often the larger part of a page's elements. The one reading of the page this
+    changes: when the balanced extract is short, trafilatura compares it with the
+    page's text to decide on a recall retry, and that text no longer counts the menus.
+    """
+    for element in list(tree.iter(*PAGE_CHROME)):
+        if element.tag == "script" and "ld+json" in (element.get("type") or ""):
+            continue
+        element.drop_tree()
+
+
 def _maybe_reset_caches() -> None:
     global _extractions
     with _extractions_lock:
@@ -299,17 +321,20 @@ def extract_article(*, html: bytes | str, url: str) -> ExtractedArticle:
     # say which blocks precision mode dropped, and the fallbacks double its cost.
     # Without the page address it leaves links as the page wrote them (resolving each link
     # of the page is a good part of its cost); the few blocks of it that are kept are
-    # resolved below.
+    # resolved below. It reads the page without the parts its own cleaning removes.
+    _drop_page_chrome(tree)
     balanced = _trafilatura(tree, url=None, favor_precision=False, with_metadata=False, fast=True)
     balanced_body = _body_of(balanced)
     body = _body_of(document)
     if body is None or _word_count(body) < MIN_BODY_WORDS:
         # Precision mode found (next to) nothing: the balanced opinion is the answer, and
-        # the metadata is read by a balanced pass that reports it.
+        # the metadata is read by a balanced pass that reports it, from the whole page.
         if balanced_body is None:
             raise ExtractionError("No main text was found on the page.")
         if document is None:
-            document = _trafilatura(tree, url=url, favor_precision=False, with_metadata=True)
+            document = _trafilatura(
+                load_html(html), url=url, favor_precision=False, with_metadata=True
+            )
         body = balanced_body
     elif balanced_body is not None:
         merge_opinions(body, balanced_body, marked_text=marked_text)

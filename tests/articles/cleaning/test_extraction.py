@@ -375,3 +375,23 @@ def test_related_link_only_the_balanced_pass_kept_is_dropped_by_its_resolved_add
 
     assert STORY[1] in article.body_text
     assert "full decision" not in article.body_text
+
+
+def test_page_chrome_dropped_before_the_balanced_pass_keeps_json_ld_and_following_text():
+    import lxml.html
+
+    from articles.cleaning.extraction import _drop_page_chrome
+
+    tree = lxml.html.document_fromstring(
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+        "<script>track()</script><style>p {}</style></head><body>"
+        "<nav><a href='/'>Home</a></nav>Text after the menu."
+        "<article><p>Story.</p><aside>Most read</aside><svg><text>chart</text></svg></article>"
+        "<footer>Copyright</footer></body></html>"
+    )
+    _drop_page_chrome(tree)
+
+    assert [element.tag for element in tree.iter("script")] == ["script"]
+    assert tree.find(".//script").get("type") == "application/ld+json"
+    assert not tree.xpath("//nav | //aside | //svg | //footer | //style")
+    assert tree.body.text_content() == "Text after the menu.Story."
