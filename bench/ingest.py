@@ -409,13 +409,14 @@ def main() -> None:
 
 
 def bare_extract(trafilatura, content: bytes, url: str) -> None:
-    """Bare trafilatura with the options a reader of the pipeline would pick by default."""
+    """Bare trafilatura with the options of the pipeline's extractor (links, formatting and
+    tables kept; no images, whose captions the pipeline does not keep as text)."""
     trafilatura.extract(
         content,
         url=url,
         with_metadata=True,
         include_links=True,
-        include_images=True,
+        include_images=False,
         include_formatting=True,
         include_tables=True,
     )
