@@ -139,6 +139,14 @@ def seed(args: argparse.Namespace) -> None:
     if not args.reseed and have == (args.articles, args.topics, args.issues):
         print(f"data: reusing {have[0]:,} articles, {have[1]} topics, {have[2]} issues")
         return
+    if not args.reseed and have[0]:
+        # A world of another size is there (a 500,000 seed takes half an hour): never
+        # replace it because of a forgotten --articles.
+        raise SystemExit(
+            f"{args.database} holds {have[0]:,} articles, {have[1]} topics and {have[2]} "
+            f"issues, not {args.articles:,}/{args.topics}/{args.issues}: pass the same "
+            "--articles/--topics/--issues to reuse it, or --reseed to replace it."
+        )
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
