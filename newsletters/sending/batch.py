@@ -295,7 +295,7 @@ def _send_lane(
                 # commits; the line that ends the message (where the relay accepts it)
                 # only once it is claimed.
                 envelope = envelopes.submit(
-                    connection.begin_raw, recipient=subscriber.email, size=len(raw), data=raw
+                    connection.begin_raw, recipient=subscriber.email, data=raw
                 )
             try:
                 # One commit marks the previous message sent and claims this one.
@@ -318,7 +318,7 @@ def _send_lane(
                     upcoming = envelopes.submit(
                         next_message, work, issue=issue, topics=topics, splice=splice
                     )
-                    connection.finish_raw(data=raw)
+                    connection.finish_raw()
                 else:
                     connection.send_messages([email])
             except Exception as error:  # sorted by classify_smtp_error below

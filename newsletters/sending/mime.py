@@ -186,29 +186,25 @@ class NewsletterSMTPBackend(SMTPBackend):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return opened
 
-    # True between the message's bytes (``begin_raw`` with ``data``) and the line that
+    # True between the message's bytes (``begin_raw``) and the line that
     # ends them (``finish_raw``): the relay has not accepted anything yet.
     _in_data = False
 
-    def send_raw(self, *, recipient: str, data: bytes) -> None:
+    def begin_raw(self, *, recipient: str, data: bytes) -> None:
         """Send ``data``, a serialised newsletter message, to ``recipient`` (a plain
-        address) over the open connection; raises what smtplib's ``sendmail`` raises."""
-        self.begin_raw(recipient=recipient, size=len(data), data=data)
-        self.finish_raw(data=data)
-
-    def begin_raw(self, *, recipient: str, size: int, data: bytes | None = None) -> None:
-        """The first part of ``send_raw``: MAIL FROM and RCPT TO, as smtplib's
-        ``sendmail`` sends them (with the same errors), and with ``data`` also DATA and the
-        message itself, all but the line that ends it. A relay accepts a message only at
-        that line and discards one whose connection drops before it, so a caller can do
-        this while other work (the delivery's claim) commits, and end the message with
-        ``finish_raw`` only once it has."""
+        address) over the open connection, all but the line that ends it: MAIL FROM and
+        RCPT TO as smtplib's ``sendmail`` sends them (with the same errors), DATA and the
+        message's bytes. A relay accepts a message only at that line and discards one
+        whose connection drops before it, so a caller can do this while other work (the
+        delivery's claim) commits, and end the message with ``finish_raw`` only once it
+        has."""
         smtp = self.connection
         if smtp is None:
             raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
         with self._lock:
             smtp.ehlo_or_helo_if_needed()
-            options = [f"size={size}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+            has_size = smtp.does_esmtp and smtp.has_extn("size")
+            options = [f"size={len(data)}"] if has_size else []
             sender = _encoded_from(settings.DEFAULT_FROM_EMAIL)
             code, answer = smtp.mail(sender, options)
             if code != 250:
@@ -218,8 +214,6 @@ class NewsletterSMTPBackend(SMTPBackend):
             if code not in (250, 251):
                 _reset_or_close(smtp, code)
                 raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
-            if data is None:
-                return
             code, answer = smtp.docmd("data")
             if code != 354:
                 _reset_or_close(smtp, code)
@@ -230,19 +224,15 @@ class NewsletterSMTPBackend(SMTPBackend):
             self._in_data = True
             smtp.send(body)
 
-    def finish_raw(self, *, data: bytes) -> None:
-        """The last part of ``send_raw``: the line that ends the message ``begin_raw``
-        sent (or, if it sent only the envelope, DATA and the whole message)."""
+    def finish_raw(self) -> None:
+        """The line that ends the message ``begin_raw`` sent, and the relay's answer."""
         smtp = self.connection
-        if smtp is None:
-            raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
+        if smtp is None or not self._in_data:
+            raise smtplib.SMTPServerDisconnected("No message of this connection to end.")
         with self._lock:
-            if self._in_data:
-                smtp.send(b".\r\n")
-                self._in_data = False
-                code, answer = smtp.getreply()
-            else:
-                code, answer = smtp.data(data)
+            smtp.send(b".\r\n")
+            self._in_data = False
+            code, answer = smtp.getreply()
             if code != 250:
                 _reset_or_close(smtp, code)
                 raise smtplib.SMTPDataError(code, answer)

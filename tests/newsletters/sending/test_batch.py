@@ -1,6 +1,5 @@
 """Sending a batch: claims, retries, failures, pacing, query counts, the sent record."""
 
-import re
 import time
 from datetime import timedelta
 from unittest import mock
@@ -225,14 +224,22 @@ def test_a_message_goes_only_once_its_claim_is_committed(issue, smtp_sink):
     # line that ends the message, where the relay accepts it, must wait for it.
     deliveries = sending_issue_with(active(3), issue)
     at_data = []
+    real_begin = mime.NewsletterSMTPBackend.begin_raw
     real_finish = mime.NewsletterSMTPBackend.finish_raw
 
-    def spy(self, *, data):
-        recipient = re.search(rb"\r\nTo: ([^\r]+)", data).group(1).decode()
-        at_data.append(Delivery.objects.get(subscriber__email=recipient).status)
-        return real_finish(self, data=data)
+    def begin_spy(self, *, recipient, data):
+        self.spied_recipient = recipient
+        return real_begin(self, recipient=recipient, data=data)
 
-    with mock.patch.object(mime.NewsletterSMTPBackend, "finish_raw", spy):
+    def spy(self):
+        recipient = self.spied_recipient
+        at_data.append(Delivery.objects.get(subscriber__email=recipient).status)
+        return real_finish(self)
+
+    with (
+        mock.patch.object(mime.NewsletterSMTPBackend, "begin_raw", begin_spy),
+        mock.patch.object(mime.NewsletterSMTPBackend, "finish_raw", spy),
+    ):
         result = send_batch(issue_id=issue.pk, delivery_ids=[d.pk for d in deliveries])
 
     assert result.sent == 3
