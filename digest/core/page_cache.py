@@ -175,18 +175,27 @@ def _restore(request: HttpRequest, stored: dict) -> HttpResponse:
     return response
 
 
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve ``view`` from the page cache for anonymous readers; store its 200 answers."""
+def cached_page(
+    view: Callable[..., HttpResponse] | None = None, *, keep_local: bool = True
+) -> Callable[..., HttpResponse]:
+    """Serve ``view`` from the page cache for anonymous readers; store its 200 answers.
+
+    ``@cached_page(keep_local=False)`` keeps the view's pages in the shared cache only,
+    out of this process's small memory of the hottest pages: for pages of many
+    addresses each seldom asked for (searches), which would push the home and topic
+    pages out of it."""
+    if view is None:
+        return lambda actual: cached_page(actual, keep_local=keep_local)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_cacheable_request(request):
             return view(request, *args, **kwargs)
         key = page_cache_key(request, version=current_page_version())
-        stored = local_pages.get(key)
+        stored = local_pages.get(key) if keep_local else None
         if stored is None:
             stored = cache.get(key)
-            if stored is not None:
+            if stored is not None and keep_local:
                 local_pages.put(key, stored, seconds=page_cache_seconds())
         if stored is not None:
             return _restore(request, stored)
@@ -196,7 +205,8 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 response.render()
             stored = _store(response)
             cache.set(key, stored, timeout=page_cache_seconds())
-            local_pages.put(key, stored, seconds=page_cache_seconds())
+            if keep_local:
+                local_pages.put(key, stored, seconds=page_cache_seconds())
             response.headers["X-Page-Cache"] = "miss"
         return response
 

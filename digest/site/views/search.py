@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from articles.models import Article, Source, Topic
 from digest.core import ratelimit
+from digest.core.page_cache import cached_page, current_page_version
 from digest.site import queries as reader_queries
 from digest.site.search import (
     SORT_NEWEST,
@@ -108,17 +110,57 @@ def _result(article, *, query: str, url: Callable[[Article], str]) -> dict:
     }
 
 
-def _options(rows: list[tuple], selected) -> SafeString:
-    """The ``<option>`` tags of a filter's ``<select>`` for its (value, label) rows, as
-    HTML built here: a template loop over a newsroom's hundreds of sources costs more
-    than the search."""
-    return mark_safe(  # noqa: S308 - every value and label is escaped
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
-            f"{escape(label)}</option>"
+class _Select:
+    """A filter's ``<option>`` tags for its (value, label) rows, as HTML built once:
+    a template loop over a newsroom's hundreds of sources costs more than the search."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self._tags = {
+            str(value): f'<option value="{escape(value)}">{escape(label)}</option>'
             for value, label in rows
-        )
+        }
+        self._html = "".join(self._tags.values())
+
+    def html(self, selected) -> SafeString:
+        """The options, ``selected`` (a value, or None) marked as chosen."""
+        html = self._html
+        tag = self._tags.get(str(selected)) if selected is not None else None
+        if tag is not None:
+            html = html.replace(tag, tag.replace(">", " selected>", 1), 1)
+        return mark_safe(html)  # noqa: S308 - every value and label is escaped
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The filters' choices: topics (pk, slug, name), sources (pk, name), their options."""
+
+    topics: list[tuple[int, str, str]]
+    sources: list[tuple[int, str]]
+    topic_select: _Select
+    source_select: _Select
+
+
+# The choices this process last read, and the page version they were read at: topics
+# and sources change seldom, and every change bumps the version (digest/site/invalidation).
+_choices_memo: tuple[int, _Choices] | None = None
+
+
+def _choices() -> _Choices:
+    global _choices_memo
+    version = current_page_version()
+    memo = _choices_memo
+    if memo is not None and memo[0] == version:
+        return memo[1]
+    topics = list(Topic.objects.order_by("position", "name").values_list("pk", "slug", "name"))
+    sources = list(Source.objects.order_by("name").values_list("pk", "name"))
+    choices = _Choices(
+        topics=topics,
+        sources=sources,
+        topic_select=_Select([(slug, name) for _pk, slug, name in topics]),
+        source_select=_Select(sources),
     )
+    _choices_memo = (version, choices)
+    return choices
 
 
 def result_count_text(total: int, *, exact: bool) -> str:
@@ -140,6 +182,10 @@ def _search_allowed(request: HttpRequest) -> bool:
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
+    """The search page. Every search counts against the reader's limit, answered from
+    the page cache or not; an anonymous reader's search asked for again before the
+    archive changes (the page version) is answered from the cache, as reader pages
+    are."""
     if not _search_allowed(request):
         response = render(
             request,
@@ -149,10 +195,13 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = "60"
         return response
-    # The filters' choices as plain rows: a newsroom has hundreds of sources, and model
-    # instances and per-option template lookups would cost more than the search itself.
-    topics = list(Topic.objects.order_by("position", "name").values_list("pk", "slug", "name"))
-    sources = list(Source.objects.order_by("name").values_list("pk", "name"))
+    return _search_page(request)
+
+
+@cached_page(keep_local=False)
+def _search_page(request: HttpRequest) -> HttpResponse:
+    choices = _choices()
+    topics, sources = choices.topics, choices.sources
     raw_query = request.GET.get("q", "")
     query = clean_query(raw_query)
     topic_slug = request.GET.get("topic", "")
@@ -193,10 +242,8 @@ def search(request: HttpRequest) -> HttpResponse:
             "query": query,
             "was_cut": len(" ".join(raw_query.split())) > len(query),
             "filters": filters,
-            "topic_options": _options(
-                [(slug, name) for _pk, slug, name in topics], topic.slug if topic else None
-            ),
-            "source_options": _options(sources, source.pk if source else None),
+            "topic_options": choices.topic_select.html(topic.slug if topic else None),
+            "source_options": choices.source_select.html(source.pk if source else None),
             "sorts": [(SORT_RELEVANCE, "Best match"), (SORT_NEWEST, "Newest first")],
             "page": page,
             "results": results,
