@@ -105,10 +105,18 @@ def attach_also_reported(articles: list[Article]) -> list[Article]:
     )
     for other in others:
         for article in by_group[other.group_id]:
-            sources = {article.source_id} | {a.source_id for a in article.also_reported}
-            if other.source_id not in sources:
-                article.also_reported.append(other)
+            add_other_report(article, other)
     return articles
+
+
+def add_other_report(article: Article, other: Article) -> None:
+    """Add ``other`` (the next of its story's other reports, oldest first) to
+    ``article.also_reported`` unless an outlet already there, or the article's own,
+    published it: one report per outlet."""
+    if other.source_id != article.source_id and all(
+        shown.source_id != other.source_id for shown in article.also_reported
+    ):
+        article.also_reported.append(other)
 
 
 def topics_with_counts() -> QuerySet[Topic]:

@@ -13,7 +13,8 @@
 Every backend folds story groups inside the search: a group of reports of one story is
 one result, placed where its best match would be (best ranked, or newest), so counts and
 pages are of stories and two reports of one story never land on different pages. The
-view adds the group's other outlets as "also reported by" (``queries.attach_also_reported``).
+group's other outlets ("also reported by") come with PostgreSQL's page rows; for the
+other backends the view adds them (``queries.attach_also_reported``).
 
 Both full-text backends read the same query language (``search_query.py``: quotes,
 ``-word``, ``or``). Snippets are plain text with highlights: the database marks matches
@@ -38,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Source, Topic
 from digest.site import search_postgres, search_sqlite
-from digest.site.queries import newest_per_story
+from digest.site.queries import add_other_report, newest_per_story
 from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
 from digest.site.search_query import ParsedQuery, Term, parse_query, to_fts5, to_websearch
 
@@ -212,11 +213,12 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     ``page_number`` may be anything a reader typed: missing or not a number gives the
     first page, past the end the last. Each result carries ``search_snippet_raw`` for
     ``snippet_for`` when the database made one. ``page.count_is_exact`` is False when the
-    count is an estimate, ``page.search_mode`` names the backend. A query without a
-    word to find matches nothing; no query lists the newest articles within the filters.
-    A bounded number of queries whatever the number of matches.
+    count is an estimate, ``page.search_mode`` names the backend, and
+    ``page.also_reported_attached`` is True when each result carries ``also_reported``
+    already (PostgreSQL). A query without a word to find matches nothing; no query lists
+    the newest articles within the filters. A bounded number of queries whatever the
+    number of matches.
     """
-    articles = _filtered_articles(filters)
     parsed = parse_query(filters.query)
     engine = configured_engine() if filters.query and not parsed.is_empty else None
     if engine is not None:
@@ -227,6 +229,8 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
             logger.exception("Search engine failed; the database answers instead")
     mode = search_mode()
     results: object
+    if mode != "postgresql" or not filters.query or parsed.is_empty:
+        articles = _filtered_articles(filters)  # PostgreSQL's search reads its own table
     if not filters.query:
         results = newest_per_story(articles).order_by("-published_at", "-id")
     elif parsed.is_empty:
@@ -250,8 +254,10 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
         matching = articles.filter(_plain_condition(parsed))
         results = newest_per_story(matching).order_by("-published_at", "-id")
     page = Paginator(results, per_page).get_page(page_number)
+    page.also_reported_attached = False
     if isinstance(results, _DepthResults):
         page.object_list = _rows_with_headlines(list(page.object_list), parsed)
+        page.also_reported_attached = True
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
     return page
@@ -289,6 +295,7 @@ def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number
         article.search_snippet_raw = results.snippets.get(article.pk, "")
     page.count_is_exact = results.exact
     page.search_mode = "engine"
+    page.also_reported_attached = False
     return page
 
 
@@ -304,6 +311,8 @@ _PAGE_FIELDS = ("id", "title", "slug", "published_at", "source_id", "group_id")
 _MODEL_ORDER = [field.attname for field in Article._meta.concrete_fields]
 _PAGE_ORDER = sorted(range(len(_PAGE_FIELDS)), key=lambda i: _MODEL_ORDER.index(_PAGE_FIELDS[i]))
 _PAGE_FIELDS_IN_ORDER = tuple(_PAGE_FIELDS[i] for i in _PAGE_ORDER)
+# What an other outlet's report is loaded with (in the model's order of fields).
+_OTHER_FIELDS = tuple(sorted(("id", "slug", "source_id"), key=_MODEL_ORDER.index))
 
 
 def _rows_with_headlines(ids: list[int], parsed: ParsedQuery) -> list[Article]:
@@ -317,18 +326,28 @@ def _rows_with_headlines(ids: list[int], parsed: ParsedQuery) -> list[Article]:
         mark=_MARK_START,
     )
     sources: dict[int, Source] = {}
-    by_id = {}
-    for *values, source_name, headline in rows:
-        values = [values[i] for i in _PAGE_ORDER]
-        article = Article.from_db(connection.alias, _PAGE_FIELDS_IN_ORDER, values)
+
+    def source_of(article: Article, name: str) -> None:
         source = sources.get(article.source_id)
         if source is None:
-            source = Source.from_db(
-                connection.alias, ("id", "name"), (article.source_id, source_name)
-            )
+            source = Source.from_db(connection.alias, ("id", "name"), (article.source_id, name))
             sources[article.source_id] = source
         Article.source.field.set_cached_value(article, source)
+
+    by_id = {}
+    for *values, source_name, headline, others in rows:
+        values = [values[i] for i in _PAGE_ORDER]
+        article = Article.from_db(connection.alias, _PAGE_FIELDS_IN_ORDER, values)
+        source_of(article, source_name)
         article.search_snippet_raw = headline
+        article.also_reported = []
+        for pk, slug, source_id, name in others or ():
+            known = {"id": pk, "slug": slug, "source_id": source_id}
+            other = Article.from_db(
+                connection.alias, _OTHER_FIELDS, [known[name] for name in _OTHER_FIELDS]
+            )
+            source_of(other, name)
+            add_other_report(article, other)
         by_id[article.pk] = article
     return [by_id[pk] for pk in ids if pk in by_id]
 

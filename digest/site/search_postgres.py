@@ -260,6 +260,17 @@ def _passage_sql(start: str) -> str:
     )
 
 
+# The other published reports of a row's story group, oldest first (what "also reported
+# by" shows of them), read by the group's index.
+_OTHER_REPORTS = (
+    "(SELECT json_agg(json_build_array(o.id, o.slug, o.source_id, os.name) "
+    "ORDER BY o.published_at, o.id) "
+    "FROM articles_article o JOIN articles_source os ON os.id = o.source_id "
+    "WHERE a.group_id IS NOT NULL AND o.group_id = a.group_id AND o.id <> a.id "
+    "AND o.published_at IS NOT NULL AND o.published_at <= now())"
+)
+
+
 def page_rows(
     *,
     ids: list[int],
@@ -269,7 +280,9 @@ def page_rows(
     mark: str,
 ) -> list[tuple]:
     """The page's articles (id, title, slug, published_at, source_id, group_id, source
-    name, ``ts_headline`` of the body), in no particular order: one query.
+    name, ``ts_headline`` of the body, the story's other published reports as a JSON
+    list of [id, slug, source id, source name], oldest first, or None), in no particular
+    order: one query.
 
     The headline costs a parse of the text it is given, so it is given the passage
     around the first place a query word may appear (``PASSAGE_BEFORE`` characters before
@@ -292,7 +305,8 @@ def page_rows(
         "SELECT a.id, a.title, a.slug, a.published_at, a.source_id, a.group_id, src.name, "  # noqa: S608
         "CASE WHEN strpos(w.headline, %(mark)s) > 0 THEN w.headline "
         f"WHEN {in_body} IS NOT FALSE THEN {headline.replace('TEXT', 'b.body')} "
-        f"ELSE {headline.replace('TEXT', _passage_sql('1'))} END "
+        f"ELSE {headline.replace('TEXT', _passage_sql('1'))} END, "
+        f"{_OTHER_REPORTS} "
         "FROM articles_article a JOIN articles_source src ON src.id = a.source_id "
         # OFFSET 0 in each: its expression is computed once, not once per mention (the
         # body read from its TOAST chunks once, the first match looked for once).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -95,19 +96,40 @@ def _article_url_maker() -> Callable[[Article], str]:
     return url
 
 
-def _result(article, *, query: str, url: Callable[[Article], str]) -> dict:
-    """What the page shows of one result, as plain values: twenty results with a dozen
-    template lookups each cost more than the search, a dict lookup each costs little."""
-    published = timezone.localtime(article.published_at) if article.published_at else None
-    return {
-        "url": url(article),
-        "title": article.title,
-        "source": article.source.name,
-        "published_iso": published.isoformat() if published else "",
-        "published": date_format(published, "j M Y") if published else "",
-        "also_reported": [(url(other), other.source.name) for other in article.also_reported],
-        "snippet": snippet_for(article, query=query),
-    }
+@functools.lru_cache(maxsize=4096)
+def _site_date(day: date, language: str | None) -> str:
+    """A date as the site writes it ("3 Dec 2026") in ``language``: formatting costs more
+    than looking up a day formatted before (results cluster on recent days)."""
+    return date_format(day, "j M Y")
+
+
+def _result_html(article, *, query: str, url: Callable[[Article], str]) -> str:
+    """One result's ``<li>``, every value escaped. Built here rather than in a template
+    loop: twenty results with a dozen template lookups each cost more than the search."""
+    parts = [
+        '<li class="search-result">\n'
+        f'<h3 class="story-card__title"><a href="{escape(url(article))}">'
+        f"{escape(article.title)}</a></h3>\n"
+        f'<p class="story-card__meta">{escape(article.source.name)}'
+    ]
+    if article.published_at:
+        published = timezone.localtime(article.published_at)
+        parts.append(
+            f' · <time datetime="{escape(published.isoformat())}">'
+            f"{escape(_site_date(published.date(), translation.get_language()))}</time>"
+        )
+    parts.append("</p>\n")
+    if article.also_reported:
+        links = ", ".join(
+            f'<a href="{escape(url(other))}">{escape(other.source.name)}</a>'
+            for other in article.also_reported
+        )
+        parts.append(f'<p class="story-card__also">Also reported by {links}</p>\n')
+    snippet = snippet_for(article, query=query)  # escaped, highlights marked
+    if snippet:
+        parts.append(f'<p class="search-result__snippet">{snippet}</p>\n')
+    parts.append("</li>\n")
+    return "".join(parts)
 
 
 class _Select:
@@ -223,18 +245,23 @@ def _search_page(request: HttpRequest) -> HttpResponse:
         sort=sort if sort in SORTS and query else (SORT_RELEVANCE if query else SORT_NEWEST),
     )
     page = None
-    results = []
+    results = ""
     if not filters.is_empty:
         page = search_page(
             filters=filters,
             page_number=request.GET.get("page"),
             per_page=SEARCH_RESULTS_PER_PAGE,
         )
-        # The database backends folded story groups in the search itself; an outside
-        # engine's page is folded here. Either way the other outlets come along.
-        articles = reader_queries.fold_story_groups(list(page))
+        # The database backends folded story groups in the search itself (PostgreSQL's
+        # rows come with the story's other outlets); an outside engine's page is folded
+        # here. Either way the other outlets come along.
+        articles = list(page)
+        if not page.also_reported_attached:
+            articles = reader_queries.fold_story_groups(articles)
         url = _article_url_maker()
-        results = [_result(article, query=query, url=url) for article in articles]
+        results = mark_safe(  # noqa: S308 - every value is escaped in _result_html
+            "".join(_result_html(article, query=query, url=url) for article in articles)
+        )
     return render(
         request,
         "site/search.html",

@@ -21,11 +21,11 @@ from tests.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
-# Topics, sources, then on PostgreSQL: the archive's span, newest matches in a window and
-# (when the table's statistics say the archive is large) in the whole range, ranked in the
-# same query, the page's rows with snippets; on SQLite: FTS5 table lookup, count of
-# stories, the page's story ids, their rows with snippets; then the other outlets of the
-# page's story groups.
+# Topics and sources (once per page version), then on PostgreSQL: the archive's span,
+# newest matches in a window and (when the table's statistics say the archive is large)
+# in the whole range, ranked in the same query, the page's rows with snippets and the
+# other outlets of their stories; on SQLite: FTS5 table lookup, count of stories, the
+# page's story ids, their rows with snippets, then the other outlets of the page's stories.
 SEARCH_QUERIES = 7
 
 

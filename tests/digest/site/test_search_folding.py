@@ -3,6 +3,7 @@ counts and pages are of stories, two reports of one story never land on two page
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,3 +112,42 @@ def test_search_page_shows_the_other_outlet_and_names_pages_by_sort(
     assert "← Previous</a>" in best and "Next →</a>" in best
     assert "Newer" not in best and "Older" not in best
     assert "← Newer</a>" in newest and "Older →</a>" in newest
+
+
+def test_a_results_other_outlets_are_one_each_oldest_first_published_only(client):
+    """On every backend (PostgreSQL's page rows bring them, the others' view adds them):
+    the story's other outlets, one report each, oldest first, never the result's own
+    outlet again, never a report not yet published; names escaped."""
+    now = timezone.now()
+    group = StoryGroupFactory()
+    own, first, second, later = (
+        SourceFactory(name="Policy Wire"),
+        SourceFactory(name="Tom & Jerry's <Daily>"),
+        SourceFactory(name="NetGov Observer"),
+        SourceFactory(name="Tomorrow Times"),
+    )
+    for source, hours, title in (
+        (own, 1, "Spectrum ruling explained"),
+        (own, 9, "Spectrum ruling: a first look"),
+        (second, 5, "Spectrum judges rule"),
+        (first, 7, "Spectrum case decided"),
+        (first, 6, "Spectrum case, the reactions"),
+        (later, -5, "Spectrum ruling, a week on"),  # scheduled: not published yet
+    ):
+        ArticleFactory(
+            title=title,
+            body_text="The spectrum ruling came down today.",
+            source=source,
+            group=group,
+            published_at=now - timedelta(hours=hours),
+        )
+    page = client.get("/search/", {"q": "spectrum", "sort": "newest"}).content.decode()
+
+    assert "1 result" in page
+    also = page.split('class="story-card__also">')[1].split("</p>")[0]
+    assert re.findall(r">([^<]+)</a>", also) == [
+        "Tom &amp; Jerry&#x27;s &lt;Daily&gt;",
+        "NetGov Observer",
+    ]
+    assert "Spectrum ruling explained" in page  # the newest report is the result
+    assert "a week on" not in page
