@@ -363,7 +363,7 @@ def _rows_with_headlines(ids: list[int], parsed: ParsedQuery) -> list[Article]:
         for pk, slug, source_id, name in others or ():
             known = {"id": pk, "slug": slug, "source_id": source_id}
             other = Article.from_db(
-                connection.alias, _OTHER_FIELDS, [known[name] for name in _OTHER_FIELDS]
+                connection.alias, _OTHER_FIELDS, [known[field] for field in _OTHER_FIELDS]
             )
             source_of(other, name)
             add_other_report(article, other)
