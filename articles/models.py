@@ -297,9 +297,8 @@ class ArticleSearch(models.Model):
     vector = SearchVectorField(null=True)
 
     class Meta:
-        # Its one index, a GIN over (published_at, source_id, topic_ids, vector) with
-        # btree_gin, is created by migration 0010 and gains the word pairs (``pairs``) in
-        # 0014 (PostgreSQL only): windows of dates, words and phrases in one index scan.
+        # Its one index, a GIN over (published_at, vector) with btree_gin, is created by
+        # migration 0010 (PostgreSQL only): windows of dates and words in one index scan.
         pass
 
     def __str__(self) -> str:
