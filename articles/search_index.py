@@ -4,9 +4,8 @@ PostgreSQL: ``articles_articlesearch`` (the ``ArticleSearch`` model) holds one n
 per article (id, published_at, source_id, a weighted tsvector: title A, body B), written
 only by triggers on ``articles_article``, and its topics (``topic_ids``, by a trigger on
 ``articles_articletopic``), with one GIN index over (published_at, source_id, topic_ids,
-vector) (migration ``0010``; with ``pairs``, its neighbouring word pairs, since ``0014``),
-and its story (``story``: the story group, else minus the article's id; migration
-``0013``), so candidate selection never reads article bodies.
+vector) (migration ``0010``), and its story (``story``: the story group, else minus the
+article's id; migration ``0013``), so candidate selection never reads article bodies.
 
 SQLite: ``articles_article_fts``, an FTS5 table over the article's title and text (external
 content: it stores only the index), stemmed by the porter tokenizer, kept in sync by
@@ -202,68 +201,6 @@ POSTGRES_STORY_BACKWARD = [
     "DROP FUNCTION IF EXISTS articles_articlesearch_story_sync()",
     _sync_function(with_story=False),  # as migration 0008 made it
     "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS story",
-]
-
-# Word pairs (migration 0014): each pair of lexemes at neighbouring positions of a row's
-# vector, as lexemes of their own ("market rule"), in ``pairs``, kept by a trigger on the
-# search table and indexed with the rest. A phrase's words all sit at neighbouring
-# positions, so a row holding the phrase holds its pairs: the index then finds the few
-# rows holding a rare phrase of common words ("market rules") instead of every row with
-# both words, each of whose vectors would be read to check their order.
-POSTGRES_WORD_PAIRS_FUNCTION = """
-    CREATE OR REPLACE FUNCTION articles_word_pairs(v tsvector) RETURNS tsvector AS $$
-        SELECT coalesce(array_to_tsvector(array_agg(DISTINCT a.lexeme || ' ' || b.lexeme)),
-                        ''::tsvector)
-          FROM (SELECT u.lexeme, p FROM unnest(v) u, unnest(u.positions) p) a
-          JOIN (SELECT u.lexeme, p FROM unnest(v) u, unnest(u.positions) p) b
-            ON b.p = a.p + 1
-    $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    """
-# The pairs a phrase's rows must hold, as a tsquery ("'digit servic' & 'servic act'"), or
-# NULL when it has none (one word, or words a stop word apart: "court of justice").
-POSTGRES_PHRASE_PAIRS_FUNCTION = f"""
-    CREATE OR REPLACE FUNCTION articles_phrase_pairs(phrase text) RETURNS tsquery AS $$
-        SELECT nullif(array_to_string(array(
-                   SELECT quote_literal(pair) FROM unnest(tsvector_to_array(
-                       articles_word_pairs(to_tsvector('{SEARCH_CONFIG}'::regconfig, phrase))
-                   )) AS pair ORDER BY pair), ' & '), '')::tsquery
-    $$ LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    """
-# The search table's one index from migration 0014: 0010's with the word pairs.
-POSTGRES_SEARCH_INDEX = (
-    "CREATE INDEX IF NOT EXISTS articlesearch_date_vector_gin ON articles_articlesearch "
-    "USING GIN (published_at, source_id, topic_ids, vector, pairs) WITH (fastupdate = off)"
-)
-POSTGRES_PAIRS_FORWARD = [
-    # Not a model field, like topic_ids: PostgreSQL's business alone.
-    "ALTER TABLE articles_articlesearch ADD COLUMN pairs tsvector NOT NULL DEFAULT ''",
-    POSTGRES_WORD_PAIRS_FUNCTION,
-    POSTGRES_PHRASE_PAIRS_FUNCTION,
-    """
-    CREATE OR REPLACE FUNCTION articles_articlesearch_pairs_sync() RETURNS trigger AS $$
-    BEGIN
-        NEW.pairs := coalesce(articles_word_pairs(NEW.vector), ''::tsvector);
-        RETURN NEW;
-    END
-    $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE TRIGGER articles_articlesearch_pairs BEFORE INSERT OR UPDATE OF vector
-    ON articles_articlesearch FOR EACH ROW EXECUTE FUNCTION articles_articlesearch_pairs_sync()
-    """,
-    # Existing rows, then the index (faster built once than row by row).
-    "DROP INDEX IF EXISTS articlesearch_date_vector_gin",
-    "UPDATE articles_articlesearch SET pairs = coalesce(articles_word_pairs(vector), '')",
-    POSTGRES_SEARCH_INDEX,
-]
-POSTGRES_PAIRS_BACKWARD = [
-    "DROP INDEX IF EXISTS articlesearch_date_vector_gin",
-    "DROP TRIGGER IF EXISTS articles_articlesearch_pairs ON articles_articlesearch",
-    "DROP FUNCTION IF EXISTS articles_articlesearch_pairs_sync()",
-    "DROP FUNCTION IF EXISTS articles_phrase_pairs(text)",
-    "DROP FUNCTION IF EXISTS articles_word_pairs(tsvector)",
-    "ALTER TABLE articles_articlesearch DROP COLUMN IF EXISTS pairs",
-    POSTGRES_DATE_VECTOR_INDEX,
 ]
 
 POSTGRES_BACKWARD = [

@@ -136,7 +136,7 @@ def seed(args: argparse.Namespace) -> None:
     from django.utils.text import slugify
 
     from articles.models import Article, ArticleTopic, Event, Source, StoryGroup, Topic
-    from articles.search_index import POSTGRES_SEARCH_INDEX, POSTGRES_TOPIC_IDS_BACKFILL
+    from articles.search_index import POSTGRES_DATE_VECTOR_INDEX, POSTGRES_TOPIC_IDS_BACKFILL
     from newsletters.models import Issue, IssueItem
 
     have = (Article.objects.count(), Topic.objects.count(), Issue.objects.count())
@@ -298,7 +298,7 @@ def seed(args: argparse.Namespace) -> None:
                 "ALTER TABLE articles_articletopic ENABLE TRIGGER articles_articlesearch_topics"
             )
     with connection.cursor() as cursor:
-        cursor.execute(POSTGRES_SEARCH_INDEX)
+        cursor.execute(POSTGRES_DATE_VECTOR_INDEX)
         cursor.execute("VACUUM ANALYZE")
     print(
         f"data: seeded {len(created):,} articles, {link_count:,} topic links, "

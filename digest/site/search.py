@@ -238,14 +238,9 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     elif mode == "postgresql":
         websearch = to_websearch(parsed)
         depth = _requested_page(page_number) * per_page
-        phrase_plan = _phrase_plan(parsed)
         results = _DepthResults(
             lambda wanted: search_postgres.ordered_ids(
-                websearch=websearch,
-                filters=filters,
-                sort=filters.sort,
-                depth=wanted,
-                phrase_plan=phrase_plan,
+                websearch=websearch, filters=filters, sort=filters.sort, depth=wanted
             ),
             depth,
         )
@@ -266,20 +261,6 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
     return page
-
-
-def _phrase_plan(parsed: ParsedQuery) -> search_postgres.PhrasePlan | None:
-    """For a query without "or" holding a phrase: its words and the phrases every match
-    holds (``search_postgres.candidate_sql``); else None."""
-    if len(parsed.groups) != 1:
-        return None
-    wanted = [term for term in parsed.groups[0] if not term.excluded]
-    phrases = tuple(" ".join(term.words) for term in wanted if len(term.words) > 1)
-    if not phrases:
-        return None
-    # Each word quoted: nothing in it ("or", a leading minus) is the query language's.
-    words = " ".join('"' + word.replace('"', " ") + '"' for term in wanted for word in term.words)
-    return search_postgres.PhrasePlan(words=words, phrases=phrases)
 
 
 def _fts_rows(articles, expression: str, sort: str, offset: int, limit: int) -> list[Article]:

@@ -154,59 +154,21 @@ def _read_span(filters) -> _Span | None:
     return _Span(newest, oldest, (last - first).total_seconds() / float(rows))
 
 
-@dataclass(frozen=True)
-class PhrasePlan:
-    """How the index finds a query's phrases: ``words``, every word the matches hold (the
-    phrases' and the others', as a query with no order), and ``phrases``, the phrases
-    every match holds, whose word pairs the index intersects too."""
-
-    words: str
-    phrases: tuple[str, ...]
-
-
 def candidate_sql(
-    *,
-    websearch: str,
-    filters,
-    bound: datetime | None,
-    limit: int,
-    ranked: int = 0,
-    final=True,
-    phrase_plan: PhrasePlan | None = None,
+    *, websearch: str, filters, bound: datetime | None, limit: int, ranked: int = 0, final=True
 ):
     """The query for the ``limit`` newest stories matching at or after ``bound`` (None:
     all), each by its newest match, with the number of stories matching in that window
     on every row. The ``ranked`` newest come first by ``ts_rank`` (then newest first),
     ranked only when the window is enough (``final``, or it holds ``limit`` stories), so a
-    window that must widen ranks nothing. Rows: (article id, stories in window).
-
-    With a ``phrase_plan`` the index is asked for rows holding the words and each
-    phrase's neighbouring word pairs (``articles_phrase_pairs``: a constant, so the
-    planner folds a phrase without pairs away), all exact in the index, and the query
-    itself (word order, exclusions) is checked on those rows only, from the vector in
-    the row: a rare phrase of common words ("market rules") then reads its own rows, not
-    every row holding both words, and no row's pairs are read. Public for the plan
-    tests."""
+    window that must widen ranks nothing. Rows: (article id, stories in window). Public
+    for the plan tests."""
     where, params = _conditions(filters)
     window = ""
     if bound is not None:
         window = " AND s.published_at >= %s"
         params.append(bound)
     query = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
-    if phrase_plan is None:
-        match, match_params = f"s.vector @@ {query}", [websearch]
-    else:
-        words = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
-        match = f"(numnode({words}) = 0 OR s.vector @@ {words})"
-        match_params = [phrase_plan.words, phrase_plan.words]
-        for phrase in phrase_plan.phrases:
-            match += (
-                " AND (articles_phrase_pairs(%s) IS NULL OR s.pairs @@ articles_phrase_pairs(%s))"
-            )
-            match_params.extend([phrase, phrase])
-        # A function, not the operator: checked on the index's rows, never an index scan.
-        match += f" AND ts_match_vq(s.vector, {query})"
-        match_params.append(websearch)
     # One row per story (the search row's own ``story``: no read of the wide table), the
     # newest match of each story kept, stories counted.
     newest = (
@@ -214,7 +176,7 @@ def candidate_sql(
         "row_number() OVER (ORDER BY m.published_at DESC, m.article_id DESC) AS n FROM ("
         "SELECT DISTINCT ON (coalesce(s.story, -s.article_id)) s.article_id, s.published_at "
         "FROM articles_articlesearch s "
-        f"WHERE {match} AND {where}{window} "
+        f"WHERE s.vector @@ {query} AND {where}{window} "
         "ORDER BY coalesce(s.story, -s.article_id), s.published_at DESC, s.article_id DESC"
         ") m ORDER BY m.published_at DESC, m.article_id DESC LIMIT %s"
     )
@@ -228,17 +190,10 @@ def candidate_sql(
         f"SELECT c.article_id, c.total FROM ({newest}) c "  # noqa: S608
         f"ORDER BY {rank} DESC NULLS LAST, c.published_at DESC, c.article_id DESC"
     )
-    return sql, [*match_params, *params, limit, ranked, final, limit, websearch]
+    return sql, [websearch, *params, limit, ranked, final, limit, websearch]
 
 
-def newest_matches(
-    *,
-    websearch: str,
-    filters,
-    wanted: int,
-    ranked: int = 0,
-    phrase_plan: PhrasePlan | None = None,
-) -> Candidates:
+def newest_matches(*, websearch: str, filters, wanted: int, ranked: int = 0) -> Candidates:
     """The ``wanted`` newest matches of ``websearch`` within ``filters`` (the ``ranked``
     newest of them first, by rank), and the count.
 
@@ -264,7 +219,6 @@ def newest_matches(
             limit=wanted,
             ranked=ranked,
             final=bound is None,
-            phrase_plan=phrase_plan,
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -287,18 +241,15 @@ def newest_matches(
     raise AssertionError("unreachable: the last window is the whole range")
 
 
-def ordered_ids(
-    *, websearch: str, filters, sort: str, depth: int, phrase_plan: PhrasePlan | None = None
-) -> tuple[list[int], int, bool]:
+def ordered_ids(*, websearch: str, filters, sort: str, depth: int) -> tuple[list[int], int, bool]:
     """Result ids in the order shown, at least ``depth`` of them when there are that many;
-    the count of matches and whether it is exact. ``phrase_plan``: see ``candidate_sql``."""
+    the count of matches and whether it is exact."""
     relevance = sort == "relevance"
     candidates = newest_matches(
         websearch=websearch,
         filters=filters,
         wanted=max(depth, RANKED_CANDIDATES) if relevance else depth,
         ranked=RANKED_CANDIDATES if relevance else 0,
-        phrase_plan=phrase_plan,
     )
     return candidates.ids, candidates.total, candidates.exact
 

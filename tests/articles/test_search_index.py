@@ -70,46 +70,6 @@ def test_vendor_has_its_index():
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'articlesearch_date_vector_gin'"
             )
             definition = cursor.fetchone()[0]
-        assert "USING gin (published_at, source_id, topic_ids, vector, pairs)" in definition
+        assert "USING gin (published_at, source_id, topic_ids, vector)" in definition
     else:
         assert search_index.FTS_TABLE in tables
-
-
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-
-
-def pairs_of(article: Article) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tsvector_to_array(pairs) FROM articles_articlesearch WHERE article_id = %s",
-            [article.pk],
-        )
-        return sorted(cursor.fetchone()[0])
-
-
-@postgres_only
-def test_search_rows_keep_their_word_pairs():
-    article = ArticleFactory(title="Market rules", body_text="New rules for the market.")
-    # Neighbouring lexemes, title then body ("for the" are stop words: a gap, no pair).
-    assert pairs_of(article) == ["market rule", "new rule", "rule new"]
-    article.body_text = "Rules change."
-    article.save()
-    assert pairs_of(article) == ["market rule", "rule chang", "rule rule"]
-    article.published_at = article.published_at.replace(year=2020)
-    article.save()  # the text did not change: the pairs stay
-    assert pairs_of(article) == ["market rule", "rule chang", "rule rule"]
-
-
-@postgres_only
-@pytest.mark.parametrize(
-    ("phrase", "pairs"),
-    [
-        ("digital services act", "'digit servic' & 'servic act'"),
-        ("court of justice", None),  # a stop word apart: no pair to ask for
-        ("rules", None),
-    ],
-)
-def test_a_phrase_asks_for_its_neighbouring_pairs(phrase, pairs):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT articles_phrase_pairs(%s)::text", [phrase])
-        assert cursor.fetchone()[0] == pairs

@@ -116,31 +116,6 @@ def test_plan_reads_neither_whole_table_nor_all_matches(archive, word, matches):
         assert page.paginator.count == matches
 
 
-@pytest.fixture
-def rare_phrase_archive():
-    """20,000 articles as in ``archive`` ("the government said on day N": "government"
-    and "day" in every one), "day government" as a phrase in every 500th (40 in all)."""
-    insert_archive(SourceFactory(), rows=ARCHIVE, rare_every=500, rare_word="day government")
-    yield
-    forget_statistics()
-
-
-def test_a_rare_phrase_of_common_words_reads_only_its_rows(rare_phrase_archive):
-    sent, page = candidate_queries('"day government"')
-    assert (page.paginator.count, page.count_is_exact) == (40, True)
-    for sql in sent:
-        for node in nodes(plan_of(sql)):
-            if node["Node Type"] == "Bitmap Heap Scan":
-                # The index gave the rows holding the pair, not the 20,000 holding both words.
-                assert node["Actual Rows"] + node.get("Rows Removed by Index Recheck", 0) <= 40
-    # Without pairs to ask for (a stop word apart) or with "or", the same matches, the old way.
-    assert search_page(filters=SearchFilters(query='"government on day"')).paginator.count == 40
-    either = search_page(filters=SearchFilters(query='"day government" or zebrafish'))
-    assert either.paginator.count == 40
-    left_out = search_page(filters=SearchFilters(query='government -"day government"'))
-    assert left_out.paginator.count == ARCHIVE - 40
-
-
 def test_rare_word_in_old_articles_is_found_by_widening(archive):
     ids, total, exact = search_postgres.ordered_ids(
         websearch="zebrafish", filters=SearchFilters(), sort="newest", depth=20
