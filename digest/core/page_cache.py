@@ -98,6 +98,45 @@ def invalidate_pages() -> None:
         _version_memo.value = None
 
 
+class _VersionMemo:
+    """Values this process computed for the current page version (``remembered``)."""
+
+    max_entries = 128
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], object], seconds: float):
+        full_key = (current_page_version(), *key)
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(full_key)
+        if found is not None and found[0] > now:
+            return found[1]
+        value = compute()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # old versions' entries, mostly
+            self._entries[full_key] = (now + seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_remembered = _VersionMemo()
+
+
+def remembered(key: tuple, compute: Callable[[], object], *, seconds: float = 600.0):
+    """``compute()``, or what it gave in this process for ``key`` at the current page
+    version less than ``seconds`` ago: for values read from rows that pages show (so any
+    change to them bumps the version), needed by pages that are not themselves cached
+    whole, such as each computed search."""
+    return _remembered.get_or_compute(key, compute, seconds)
+
+
 class _LocalPages:
     """A small per-process LRU in front of the shared cache, for the hottest pages.
 

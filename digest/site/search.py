@@ -13,8 +13,8 @@
 Every backend folds story groups inside the search: a group of reports of one story is
 one result, placed where its best match would be (best ranked, or newest), so counts and
 pages are of stories and two reports of one story never land on different pages. The
-group's other outlets ("also reported by") come with PostgreSQL's page rows; for the
-other backends the view adds them (``queries.attach_also_reported``).
+group's other outlets ("also reported by") come along on every result: with PostgreSQL's
+page rows, else from one more query (``queries.fold_story_groups``).
 
 Both full-text backends read the same query language (``search_query.py``: quotes,
 ``-word``, ``or``). Snippets are plain text with highlights: the database marks matches
@@ -39,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Source, Topic
 from digest.site import search_postgres, search_sqlite
-from digest.site.queries import add_other_report, newest_per_story
+from digest.site.queries import add_other_report, fold_story_groups, newest_per_story
 from digest.site.search_engine import SearchEngine, SearchEngineError, configured_engine
 from digest.site.search_query import ParsedQuery, Term, parse_query, to_fts5, to_websearch
 
@@ -213,11 +213,10 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
     ``page_number`` may be anything a reader typed: missing or not a number gives the
     first page, past the end the last. Each result carries ``search_snippet_raw`` for
     ``snippet_for`` when the database made one. ``page.count_is_exact`` is False when the
-    count is an estimate, ``page.search_mode`` names the backend, and
-    ``page.also_reported_attached`` is True when each result carries ``also_reported``
-    already (PostgreSQL). A query without a word to find matches nothing; no query lists
-    the newest articles within the filters. A bounded number of queries whatever the
-    number of matches.
+    count is an estimate, ``page.search_mode`` names the backend. Each result carries
+    ``also_reported``, its story's other outlets. A query without a word to find matches
+    nothing; no query lists the newest articles within the filters. A bounded number of
+    queries whatever the number of matches.
     """
     parsed = parse_query(filters.query)
     engine = configured_engine() if filters.query and not parsed.is_empty else None
@@ -254,10 +253,10 @@ def search_page(*, filters: SearchFilters, page_number=None, per_page: int = 20)
         matching = articles.filter(_plain_condition(parsed))
         results = newest_per_story(matching).order_by("-published_at", "-id")
     page = Paginator(results, per_page).get_page(page_number)
-    page.also_reported_attached = False
     if isinstance(results, _DepthResults):
         page.object_list = _rows_with_headlines(list(page.object_list), parsed)
-        page.also_reported_attached = True
+    else:  # folded by story already: this adds each one's other outlets
+        page.object_list = fold_story_groups(list(page.object_list))
     page.count_is_exact = getattr(results, "exact", True)
     page.search_mode = mode
     return page
@@ -290,12 +289,12 @@ def _engine_page(engine: SearchEngine, parsed: ParsedQuery, filters, page_number
         .defer("body_html", "body_text", "summary", "extraction_error", "minhash")
         .in_bulk()
     )
-    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    # The engine knows articles, not stories: folded within the page.
+    page.object_list = fold_story_groups([rows[pk] for pk in ids if pk in rows])
     for article in page.object_list:
         article.search_snippet_raw = results.snippets.get(article.pk, "")
     page.count_is_exact = results.exact
     page.search_mode = "engine"
-    page.also_reported_attached = False
     return page
 
 

@@ -32,14 +32,13 @@ word may appear, not the whole body.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
 
 from articles.search_index import SEARCH_CONFIG
-from digest.core.page_cache import current_page_version
+from digest.core.page_cache import remembered
 
 # Matches ranked for "relevance": ranking reads each candidate's vector, so it is bounded.
 RANKED_CANDIDATES = 200
@@ -111,26 +110,18 @@ class _Span:
     seconds_per_row: float
 
 
-# Spans read lately, by (page version, date range): a span only sizes the windows (a
-# stale one costs a wider window, never a wrong answer), and any change to the archive
-# bumps the version.
+# A span only sizes the windows (a stale one costs a wider window, never a wrong answer),
+# and any change to the archive bumps the page version: remembered for a minute at most.
 SPAN_SECONDS = 60
-_SPAN_MEMO_ENTRIES = 64
-_spans: dict[tuple, tuple[float, _Span | None]] = {}
 
 
 def _span(filters) -> _Span | None:
     """The archive's span for the reader's dates, read lately or now (``_read_span``)."""
-    key = (current_page_version(), filters.date_from, filters.date_to)
-    now = time.monotonic()
-    found = _spans.get(key)
-    if found is not None and found[0] > now:
-        return found[1]
-    span = _read_span(filters)
-    if len(_spans) >= _SPAN_MEMO_ENTRIES:
-        _spans.clear()
-    _spans[key] = (now + SPAN_SECONDS, span)
-    return span
+    return remembered(
+        ("search-span", filters.date_from, filters.date_to),
+        lambda: _read_span(filters),
+        seconds=SPAN_SECONDS,
+    )
 
 
 def _read_span(filters) -> _Span | None:

@@ -21,8 +21,7 @@ from django.views.decorators.http import require_safe
 
 from articles.models import Article, Source, Topic
 from digest.core import ratelimit
-from digest.core.page_cache import cached_page, current_page_version
-from digest.site import queries as reader_queries
+from digest.core.page_cache import cached_page, remembered
 from digest.site.search import (
     SORT_NEWEST,
     SORT_RELEVANCE,
@@ -162,27 +161,21 @@ class _Choices:
     source_select: _Select
 
 
-# The choices this process last read, and the page version they were read at: topics
-# and sources change seldom, and every change bumps the version (digest/site/invalidation).
-_choices_memo: tuple[int, _Choices] | None = None
-
-
 def _choices() -> _Choices:
-    global _choices_memo
-    version = current_page_version()
-    memo = _choices_memo
-    if memo is not None and memo[0] == version:
-        return memo[1]
+    """The filters' choices, read once per page version: topics and sources change
+    seldom, and every change bumps the version (``digest/site/invalidation.py``)."""
+    return remembered(("search-choices",), _read_choices)
+
+
+def _read_choices() -> _Choices:
     topics = list(Topic.objects.order_by("position", "name").values_list("pk", "slug", "name"))
     sources = list(Source.objects.order_by("name").values_list("pk", "name"))
-    choices = _Choices(
+    return _Choices(
         topics=topics,
         sources=sources,
         topic_select=_Select([(slug, name) for _pk, slug, name in topics]),
         source_select=_Select(sources),
     )
-    _choices_memo = (version, choices)
-    return choices
 
 
 def result_count_text(total: int, *, exact: bool) -> str:
@@ -252,15 +245,9 @@ def _search_page(request: HttpRequest) -> HttpResponse:
             page_number=request.GET.get("page"),
             per_page=SEARCH_RESULTS_PER_PAGE,
         )
-        # The database backends folded story groups in the search itself (PostgreSQL's
-        # rows come with the story's other outlets); an outside engine's page is folded
-        # here. Either way the other outlets come along.
-        articles = list(page)
-        if not page.also_reported_attached:
-            articles = reader_queries.fold_story_groups(articles)
-        url = _article_url_maker()
+        url = _article_url_maker()  # each result carries its story's other outlets
         results = mark_safe(  # noqa: S308 - every value is escaped in _result_html
-            "".join(_result_html(article, query=query, url=url) for article in articles)
+            "".join(_result_html(article, query=query, url=url) for article in page)
         )
     return render(
         request,

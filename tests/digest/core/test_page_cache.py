@@ -13,11 +13,13 @@ from django.test import Client, RequestFactory
 from django.views.decorators.csrf import csrf_protect
 
 from articles.models import Article
+from digest.core import page_cache
 from digest.core.page_cache import (
     PAGE_VERSION_KEY,
     cached_page,
     current_page_version,
     invalidate_pages,
+    remembered,
 )
 from newsletters.models import Issue, IssueStatusChange
 from tests.factories import ArticleFactory, IssueFactory, IssueItemFactory, TopicFactory
@@ -220,3 +222,20 @@ def test_redis_backend_reuses_one_client_and_still_works(settings):
     backend.add("counter", 1)
     assert backend.incr("counter") == 2
     backend.delete_many(["greeting", "counter"])
+
+
+def test_a_remembered_value_lasts_for_its_page_version_and_its_seconds(monkeypatch):
+    computed = []
+
+    def compute():
+        computed.append(len(computed))
+        return computed[-1]
+
+    assert remembered(("test-value",), compute, seconds=60) == 0
+    assert remembered(("test-value",), compute, seconds=60) == 0  # the same version
+    assert remembered(("another", 1), compute, seconds=60) == 1  # another key
+    invalidate_pages()
+    assert remembered(("test-value",), compute, seconds=60) == 2  # the archive changed
+    later = time.monotonic() + 61
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: later)
+    assert remembered(("test-value",), compute, seconds=60) == 3  # too old
